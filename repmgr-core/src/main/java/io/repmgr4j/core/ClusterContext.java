@@ -1,0 +1,215 @@
+package io.repmgr4j.core;
+
+import io.repmgr4j.ConnInfo;
+import io.repmgr4j.ErrorCode;
+import io.repmgr4j.EventRecord;
+import io.repmgr4j.NodeRecord;
+import io.repmgr4j.NodeType;
+import io.repmgr4j.ReplicationException;
+import io.repmgr4j.spi.EventListener;
+import io.repmgr4j.spi.MetadataStore;
+import io.repmgr4j.sql.JdbcMetadataStore;
+import io.repmgr4j.sql.PgConnections;
+import io.repmgr4j.sql.SchemaInstaller;
+import io.repmgr4j.sql.ServerProbe;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every operation of one cluster handle shares: how to reach nodes, where the
+ * primary was last seen, the probe thread pool and the event listeners. Thread-safe.
+ */
+final class ClusterContext implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterContext.class);
+
+    private final List<ConnInfo> seeds;
+    private final List<EventListener> listeners;
+    private final Duration connectTimeout;
+    private final Duration showTimeout;
+    private final AtomicReference<ConnInfo> lastPrimary = new AtomicReference<>();
+    private final Map<Integer, ConnInfo> knownNodes = new LinkedHashMap<>();
+    private final ExecutorService probePool;
+
+    ClusterContext(List<ConnInfo> seeds, List<EventListener> listeners, Duration connectTimeout, Duration showTimeout) {
+        this.seeds = List.copyOf(seeds);
+        this.listeners = List.copyOf(listeners);
+        this.connectTimeout = connectTimeout;
+        this.showTimeout = showTimeout;
+        AtomicInteger n = new AtomicInteger();
+        ThreadFactory tf = r -> {
+            Thread t = new Thread(r, "repmgr4j-probe-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        this.probePool = Executors.newCachedThreadPool(tf);
+    }
+
+    Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    Duration showTimeout() {
+        return showTimeout;
+    }
+
+    ExecutorService probePool() {
+        return probePool;
+    }
+
+    /** Opens a connection to a node, bounded by the handle's connect timeout. */
+    Connection connect(ConnInfo node) {
+        return PgConnections.open(node, connectTimeout);
+    }
+
+    /** Opens a connection bounded by {@code cap} (never more than the handle's connect timeout). */
+    Connection connect(ConnInfo node, Duration cap) {
+        return PgConnections.open(node, cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout);
+    }
+
+    /** A metadata store that writes to the given server. */
+    MetadataStore storeOn(ConnInfo server) {
+        return new JdbcMetadataStore(() -> connect(server));
+    }
+
+    /** A metadata store that always writes to the current primary, found again when it moves. */
+    MetadataStore primaryStore() {
+        return new JdbcMetadataStore(() -> connect(locatePrimary()));
+    }
+
+    /** Remembers node connection strings, so later look-ups can reach the cluster through any of them. */
+    void remember(List<NodeRecord> nodes) {
+        synchronized (knownNodes) {
+            for (NodeRecord n : nodes) {
+                knownNodes.put(n.nodeId(), n.conninfo());
+            }
+        }
+    }
+
+    void rememberPrimary(ConnInfo primary) {
+        lastPrimary.set(primary);
+    }
+
+    private List<ConnInfo> candidates(List<ConnInfo> extra) {
+        List<ConnInfo> out = new ArrayList<>();
+        Optional.ofNullable(lastPrimary.get()).ifPresent(out::add);
+        out.addAll(extra);
+        out.addAll(seeds);
+        synchronized (knownNodes) {
+            out.addAll(knownNodes.values());
+        }
+        return out.stream().distinct().toList();
+    }
+
+    /**
+     * The first reachable node that holds the metadata: the last known primary first,
+     * then {@code extra}, the seeds and every node seen so far (a standby's replicated
+     * copy serves when the primary is down).
+     */
+    ConnInfo anyNodeWithMetadata(ConnInfo... extra) {
+        List<String> tried = new ArrayList<>();
+        for (ConnInfo c : candidates(List.of(extra))) {
+            tried.add(c.hosts().toString());
+            try (Connection conn = connect(c)) {
+                if (SchemaInstaller.schemaPresent(conn)) {
+                    return c;
+                }
+            } catch (ReplicationException | SQLException e) {
+                LOG.debug("could not read metadata from {}: {}", c.hosts(), e.getMessage());
+            }
+        }
+        throw new ReplicationException(ErrorCode.DB_CONN, "unable to read the repmgr metadata from any node",
+                "tried " + String.join(", ", tried),
+                "register the primary first, or give a seed that is reachable and holds the repmgr schema");
+    }
+
+    /** The node records, from the first reachable node that holds the metadata. */
+    List<NodeRecord> readNodes(ConnInfo... extra) {
+        List<NodeRecord> nodes = storeOn(anyNodeWithMetadata(extra)).nodes();
+        remember(nodes);
+        return nodes;
+    }
+
+    /** A store to read from: the primary's, else any node's replicated copy. */
+    MetadataStore readableStore() {
+        try {
+            return storeOn(locatePrimary());
+        } catch (ReplicationException e) {
+            return storeOn(anyNodeWithMetadata());
+        }
+    }
+
+    /** The connection string of the running primary, found through the metadata. */
+    ConnInfo locatePrimary(ConnInfo... extra) {
+        ConnInfo cached = lastPrimary.get();
+        if (cached != null && isRunningPrimary(cached)) {
+            return cached;
+        }
+        List<NodeRecord> nodes = readNodes(extra);
+        List<String> tried = new ArrayList<>();
+        for (NodeRecord n : nodes) {
+            if (n.type() != NodeType.PRIMARY || !n.active()) {
+                continue;
+            }
+            tried.add(n.describe() + " at " + n.conninfo().hosts());
+            if (isRunningPrimary(n.conninfo())) {
+                lastPrimary.set(n.conninfo());
+                return n.conninfo();
+            }
+        }
+        throw new ReplicationException(ErrorCode.DB_CONN, "unable to connect to the primary",
+                tried.isEmpty() ? "no active primary is registered" : "no registered primary is running and writable: " + String.join(", ", tried),
+                "start the primary, or promote a standby");
+    }
+
+    /** True when the server answers and is not in recovery. */
+    boolean isRunningPrimary(ConnInfo c) {
+        try (Connection conn = connect(c)) {
+            return !ServerProbe.isInRecovery(conn);
+        } catch (ReplicationException | SQLException e) {
+            return false;
+        }
+    }
+
+    /** Tells every listener of an event; a listener that throws is logged and ignored. */
+    void notifyListeners(EventRecord event) {
+        for (EventListener l : listeners) {
+            try {
+                l.onEvent(event);
+            } catch (RuntimeException e) {
+                LOG.warn("event listener {} threw on event {}: {}", l, event.event(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Records an event that is not part of a change (a failure), on whatever primary can
+     * be reached; logs instead of failing when none can.
+     */
+    void recordFailure(MetadataStore store, EventRecord event) {
+        EventRecord stored = event;
+        try {
+            stored = store.appendEvent(event);
+        } catch (ReplicationException e) {
+            LOG.warn("could not record event {} for node {}: {}", event.event(), event.nodeId(), e.getMessage());
+        }
+        notifyListeners(stored);
+    }
+
+    @Override
+    public void close() {
+        probePool.shutdownNow();
+    }
+}

@@ -1,0 +1,189 @@
+package io.repmgr4j.core;
+
+import io.repmgr4j.ClusterStatus;
+import io.repmgr4j.ErrorCode;
+import io.repmgr4j.EventQuery;
+import io.repmgr4j.EventRecord;
+import io.repmgr4j.NodeConfig;
+import io.repmgr4j.NodeRecord;
+import io.repmgr4j.NodeType;
+import io.repmgr4j.ReplicationCluster;
+import io.repmgr4j.ReplicationException;
+import io.repmgr4j.spi.MetadataStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** The library's {@link ReplicationCluster}: builders that hand their options to the operations. Thread-safe. */
+final class DefaultReplicationCluster implements ReplicationCluster {
+    private final ClusterContext ctx;
+    private final Registration registration;
+    private final ClusterProbe probe;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    DefaultReplicationCluster(ClusterContext ctx) {
+        this.ctx = ctx;
+        this.registration = new Registration(ctx);
+        this.probe = new ClusterProbe(ctx);
+    }
+
+    private void open() {
+        if (closed.get()) {
+            throw new ReplicationException(ErrorCode.INTERNAL, "this cluster handle is closed", null,
+                    "build a new one with ReplicationClusters");
+        }
+    }
+
+    @Override
+    public PrimaryRegistration registerPrimary(NodeConfig node) {
+        Objects.requireNonNull(node, "node");
+        return new PrimaryRegistration() {
+            private boolean force;
+
+            @Override
+            public PrimaryRegistration force(boolean force) {
+                this.force = force;
+                return this;
+            }
+
+            @Override
+            public NodeRecord execute() {
+                open();
+                return registration.registerPrimary(node, force);
+            }
+        };
+    }
+
+    @Override
+    public PrimaryUnregistration unregisterPrimary(int nodeId) {
+        return new PrimaryUnregistration() {
+            private boolean force;
+
+            @Override
+            public PrimaryUnregistration force(boolean force) {
+                this.force = force;
+                return this;
+            }
+
+            @Override
+            public NodeRecord execute() {
+                open();
+                return registration.unregister(nodeId, NodeType.PRIMARY, force);
+            }
+        };
+    }
+
+    @Override
+    public StandbyRegistration registerStandby(NodeConfig node) {
+        Objects.requireNonNull(node, "node");
+        return new StandbyRegistration() {
+            private OptionalInt upstream = OptionalInt.empty();
+            private boolean force;
+            private Optional<Duration> wait = Optional.empty();
+
+            @Override
+            public StandbyRegistration upstreamNodeId(int upstreamNodeId) {
+                this.upstream = OptionalInt.of(upstreamNodeId);
+                return this;
+            }
+
+            @Override
+            public StandbyRegistration force(boolean force) {
+                this.force = force;
+                return this;
+            }
+
+            @Override
+            public StandbyRegistration waitUntilAttached(Duration timeout) {
+                if (timeout.isNegative() || timeout.isZero()) {
+                    throw new IllegalArgumentException("the attach timeout must be positive");
+                }
+                this.wait = Optional.of(timeout);
+                return this;
+            }
+
+            @Override
+            public NodeRecord execute() {
+                open();
+                return registration.registerStandby(node, upstream, force, wait);
+            }
+        };
+    }
+
+    @Override
+    public StandbyUnregistration unregisterStandby(int nodeId) {
+        return () -> {
+            open();
+            return registration.unregister(nodeId, NodeType.STANDBY, false);
+        };
+    }
+
+    @Override
+    public ClusterShow show() {
+        return new ClusterShow() {
+            private Duration timeout = ctx.showTimeout();
+
+            @Override
+            public ClusterShow timeout(Duration timeout) {
+                if (timeout.isNegative() || timeout.isZero()) {
+                    throw new IllegalArgumentException("the probe timeout must be positive");
+                }
+                this.timeout = timeout;
+                return this;
+            }
+
+            @Override
+            public ClusterStatus execute() {
+                open();
+                return probe.show(timeout);
+            }
+        };
+    }
+
+    @Override
+    public EventList events() {
+        return new EventList() {
+            private final io.repmgr4j.ImmutableEventQuery.Builder query = EventQuery.builder();
+
+            @Override
+            public EventList nodeId(int nodeId) {
+                query.nodeId(nodeId);
+                return this;
+            }
+
+            @Override
+            public EventList event(String eventName) {
+                query.event(eventName);
+                return this;
+            }
+
+            @Override
+            public EventList limit(int limit) {
+                query.limit(limit);
+                return this;
+            }
+
+            @Override
+            public List<EventRecord> list() {
+                open();
+                return ctx.readableStore().events(query.build());
+            }
+        };
+    }
+
+    @Override
+    public MetadataStore metadata() {
+        open();
+        return ctx.primaryStore();
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            ctx.close();
+        }
+    }
+}
