@@ -54,12 +54,14 @@ public final class PgConnections {
     /** {@code ApplicationName} when the connection string has none. */
     public static final String DEFAULT_APPLICATION_NAME = "repmgr4j";
 
-    static final String CONNECT_HINT = "check that the server is running and accepts TCP connections on that host and port";
+    static final String CONNECT_HINT =
+            "check that the server is running and accepts TCP connections on that host and port";
 
     private static final Driver DRIVER = new org.postgresql.Driver();
 
     /** Keywords handed to pgjdbc under the same name. */
-    private static final List<String> PASSED_THROUGH = List.of("sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "options");
+    private static final List<String> PASSED_THROUGH =
+            List.of("sslmode", "sslcert", "sslkey", "sslrootcert", "sslpassword", "options");
 
     private PgConnections() {
     }
@@ -197,7 +199,8 @@ public final class PgConnections {
         for (HostPort hp : hosts) {
             if (hp.host().startsWith("/") || hp.host().startsWith("@")) {
                 throw new ReplicationException(ErrorCode.BAD_CONFIG,
-                        "host \"" + hp.host() + "\" in connection string is a Unix-domain socket, which pgjdbc cannot use",
+                        "host \"" + hp.host() + "\" in connection string is a Unix-domain socket,"
+                                + " which pgjdbc cannot use",
                         "repmgr4j connects through pgjdbc, which speaks TCP only",
                         "use host=127.0.0.1 (or the server's address) and a PostgreSQL that listens on TCP"
                                 + " (listen_addresses)");
