@@ -1,6 +1,7 @@
 package io.repmgr4j;
 
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -36,11 +37,29 @@ public final class ConnInfo {
     public static ConnInfo of(Map<String, String> params) {
         Objects.requireNonNull(params, "params");
         for (Map.Entry<String, String> e : params.entrySet()) {
-            if (e.getKey() == null || e.getKey().isBlank() || e.getValue() == null) {
-                throw new IllegalArgumentException("connection parameters need a keyword and a value");
+            checkKeyword(e.getKey());
+            if (e.getValue() == null) {
+                throw new IllegalArgumentException("connection parameter \"" + e.getKey() + "\" has no value");
             }
         }
         return new ConnInfo(params);
+    }
+
+    /**
+     * A keyword must be something {@link #render()} can write and {@link #parse} read back:
+     * not empty, and without whitespace, '=', quotes or backslashes.
+     */
+    private static void checkKeyword(String keyword) {
+        if (keyword == null || keyword.isEmpty()) {
+            throw new IllegalArgumentException("connection parameters need a keyword");
+        }
+        for (int i = 0; i < keyword.length(); i++) {
+            char c = keyword.charAt(i);
+            if (Character.isWhitespace(c) || c == '=' || c == '\'' || c == '\\') {
+                throw new IllegalArgumentException("invalid connection keyword \"" + keyword
+                        + "\": keywords contain no whitespace, '=', quote or backslash");
+            }
+        }
     }
 
     /**
@@ -64,6 +83,7 @@ public final class ConnInfo {
         Map<String, String> out = new LinkedHashMap<>();
         int i = 0;
         int n = s.length();
+        String previousKey = null;
         while (true) {
             while (i < n && Character.isWhitespace(s.charAt(i))) {
                 i++;
@@ -80,8 +100,13 @@ public final class ConnInfo {
                 i++;
             }
             if (i >= n || s.charAt(i) != '=') {
-                throw bad("missing \"=\" after \"" + key + "\" in connection string",
-                        "every item of a conninfo is keyword=value, for example host=pg1 port=5432");
+                // A word without '=' right after a password is most likely the rest of an
+                // unquoted password that contains a space: do not repeat it.
+                String what = isSecretKeyword(previousKey)
+                        ? "the value of \"" + previousKey + "\"" : "\"" + key + "\"";
+                throw bad("missing \"=\" after " + what + " in connection string",
+                        "every item of a conninfo is keyword=value, for example host=pg1 port=5432;"
+                                + " quote values that contain spaces: password='two words'");
             }
             if (key.isEmpty()) {
                 throw bad("connection string has a value without a keyword at position " + (keyStart + 1), null);
@@ -125,6 +150,7 @@ public final class ConnInfo {
                 }
             }
             out.put(key, value.toString());
+            previousKey = key;
         }
         if (out.isEmpty()) {
             throw bad("connection string is empty", null);
@@ -135,6 +161,16 @@ public final class ConnInfo {
     private static Map<String, String> parseUri(String s) {
         Map<String, String> out = new LinkedHashMap<>();
         String rest = s.substring(s.indexOf("://") + 3);
+        // The user info goes first: like libpq, it ends at an '@' before the first '/', so a
+        // password may hold '?', ':' or '@' (and must be split off before the query is, or
+        // its text would end up in the query and in error messages).
+        int firstSlash = rest.indexOf('/');
+        int at = (firstSlash >= 0 ? rest.substring(0, firstSlash) : rest).lastIndexOf('@');
+        String userInfo = null;
+        if (at >= 0) {
+            userInfo = rest.substring(0, at);
+            rest = rest.substring(at + 1);
+        }
         String query = null;
         int q = rest.indexOf('?');
         if (q >= 0) {
@@ -147,10 +183,7 @@ public final class ConnInfo {
             path = rest.substring(slash + 1);
             rest = rest.substring(0, slash);
         }
-        int at = rest.lastIndexOf('@');
-        if (at >= 0) {
-            String userInfo = rest.substring(0, at);
-            rest = rest.substring(at + 1);
+        if (userInfo != null) {
             int colon = userInfo.indexOf(':');
             String user = colon >= 0 ? userInfo.substring(0, colon) : userInfo;
             if (!user.isEmpty()) {
@@ -257,8 +290,9 @@ public final class ConnInfo {
 
     /** A copy with one keyword set (added at the end when new). */
     public ConnInfo with(String keyword, String value) {
+        checkKeyword(keyword);
         Map<String, String> copy = new LinkedHashMap<>(params);
-        copy.put(Objects.requireNonNull(keyword, "keyword"), Objects.requireNonNull(value, "value"));
+        copy.put(keyword, Objects.requireNonNull(value, "value"));
         return new ConnInfo(copy);
     }
 
@@ -332,7 +366,7 @@ public final class ConnInfo {
         return render(false);
     }
 
-    /** The key=value string with the password replaced by {@link #MASK}. */
+    /** The key=value string with the password (and any sslpassword) replaced by {@link #MASK}. */
     public String masked() {
         return render(true);
     }
@@ -343,7 +377,7 @@ public final class ConnInfo {
             if (sb.length() > 0) {
                 sb.append(' ');
             }
-            String v = mask && e.getKey().equals("password") ? MASK : e.getValue();
+            String v = mask && isSecretKeyword(e.getKey()) ? MASK : e.getValue();
             sb.append(e.getKey()).append('=').append(quote(v));
         }
         return sb.toString();
@@ -362,16 +396,40 @@ public final class ConnInfo {
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
-    /** Replaces every occurrence of this string's password in a text with the mask. */
+    /**
+     * Replaces every occurrence of this string's secrets ({@code password}, {@code sslpassword})
+     * in a text with {@link #MASK}: as written, as escaped inside a quoted conninfo value,
+     * and percent-encoded as in a URI. For driver messages and command output that may
+     * repeat a connection string. A very short password masks more than itself; that is
+     * the safe side.
+     */
     public String maskIn(String text) {
         if (text == null) {
             return null;
         }
-        Optional<String> pw = password();
-        if (pw.isEmpty() || pw.get().isEmpty()) {
-            return text;
+        String out = text;
+        for (Map.Entry<String, String> e : params.entrySet()) {
+            String secret = e.getValue();
+            if (!isSecretKeyword(e.getKey()) || secret.isEmpty()) {
+                continue;
+            }
+            // longest forms first, so that a shorter form does not break a longer one
+            List<String> forms = new ArrayList<>(List.of(
+                    secret.replace("\\", "\\\\").replace("'", "\\'"),
+                    URLEncoder.encode(secret, StandardCharsets.UTF_8).replace("+", "%20"),
+                    URLEncoder.encode(secret, StandardCharsets.UTF_8),
+                    secret));
+            forms.sort((a, b) -> Integer.compare(b.length(), a.length()));
+            for (String form : forms) {
+                out = out.replace(form, MASK);
+            }
         }
-        return text.replace(pw.get(), MASK);
+        return out;
+    }
+
+    /** Whether a keyword's value is a secret that is never shown. */
+    private static boolean isSecretKeyword(String keyword) {
+        return "password".equals(keyword) || "sslpassword".equals(keyword);
     }
 
     @Override
