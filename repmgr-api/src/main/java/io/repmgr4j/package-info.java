@@ -3,8 +3,6 @@
  * errors and configuration it takes and returns.
  */
 @Value.Style(
-        visibility = Value.Style.ImplementationVisibility.PACKAGE,
-        builderVisibility = Value.Style.BuilderVisibility.PUBLIC,
         defaults = @Value.Immutable(copy = true),
         optionalAcceptNullable = true)
 package io.repmgr4j;
