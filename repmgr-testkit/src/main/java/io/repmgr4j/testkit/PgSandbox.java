@@ -16,9 +16,11 @@ import java.nio.file.attribute.PosixFilePermissions;
  *
  * <pre>{@code
  * try (PgSandbox sandbox = PgSandbox.allocate("pg2")) {
- *     cluster.standby().clone(sandbox.conninfo(), sandbox.dataDirectory()) ...;
+ *     // code under test clones into sandbox.dataDirectory() through sandbox.runner(),
+ *     // e.g. pg_basebackup -D <dataDirectory> -X stream -R ...
  *     PgServer standby = sandbox.adopt();
- * }   // closes the adopted server too
+ *     ...
+ * }   // closing the sandbox closes the adopted server too
  * }</pre>
  *
  * Thread-safe.

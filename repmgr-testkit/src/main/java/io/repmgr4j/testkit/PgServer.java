@@ -167,7 +167,8 @@ public final class PgServer implements AutoCloseable {
         props.setProperty("connectTimeout", "10");
         props.setProperty("loginTimeout", "10");
         props.setProperty("ApplicationName", "repmgr4j-testkit");
-        String url = "jdbc:postgresql://" + Place.HOST + ":" + port() + "/" + database;
+        String url = "jdbc:postgresql://" + Place.HOST + ":" + port() + "/"
+                + java.net.URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
         try {
             return DriverManager.getConnection(url, props);
         } catch (SQLException e) {

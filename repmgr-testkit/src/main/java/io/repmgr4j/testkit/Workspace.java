@@ -1,7 +1,6 @@
 package io.repmgr4j.testkit;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -62,7 +61,12 @@ final class Workspace {
         if (configured != null && !configured.isBlank()) {
             return Paths.get(configured).toAbsolutePath().normalize();
         }
-        return Paths.get(System.getProperty("java.io.tmpdir"), "repmgr4j-pg").toAbsolutePath().normalize();
+        Path shared = Paths.get(System.getProperty("java.io.tmpdir"), "repmgr4j-pg").toAbsolutePath().normalize();
+        if (Files.isDirectory(shared) && !Files.isWritable(shared)) {
+            // made by another OS user (say a root JVM earlier on this machine): use our own
+            return shared.resolveSibling("repmgr4j-pg-" + System.getProperty("user.name"));
+        }
+        return shared;
     }
 
     /**
@@ -527,7 +531,10 @@ final class Workspace {
         return removed;
     }
 
-    /** A directory is stale when the JVM named in its owner file is gone (or its pid was recycled). */
+    /**
+     * A directory is stale when the JVM named in its owner file is gone (or its pid was
+     * recycled), or when it has no owner file, is over a minute old and no server runs in it.
+     */
     static boolean isStale(Path dir) {
         Path owner = dir.resolve(OWNER_FILE);
         long pid;
@@ -536,9 +543,13 @@ final class Workspace {
             pid = Long.parseLong(Files.readString(owner, StandardCharsets.UTF_8).trim().split("\\s+")[0]);
             written = Files.getLastModifiedTime(owner).toInstant();
         } catch (IOException | NumberFormatException e) {
+            // Ours write the owner file first thing, so a directory without one is a half-made
+            // leftover, or not ours: take it only when it is old and no postmaster runs in it.
             try {
                 Instant made = Files.getLastModifiedTime(dir).toInstant();
-                return made.plus(ORPHAN_GRACE).isBefore(Instant.now());
+                Path data = dir.resolve("data");
+                boolean serverInside = postmasterPidFromFile(data).map(p -> isPostmasterOf(p, data)).orElse(false);
+                return made.plus(ORPHAN_GRACE).isBefore(Instant.now()) && !serverInside;
             } catch (IOException gone) {
                 return false;
             }
@@ -552,14 +563,5 @@ final class Workspace {
         // The pid lives, but a process started after the owner file was written cannot own it.
         Optional<Instant> started = ProcessHandle.of(pid).flatMap(h -> h.info().startInstant());
         return started.isPresent() && started.get().isAfter(written.plusSeconds(2));
-    }
-
-    /** Reads a whole small file, or fails with an unchecked exception. */
-    static String read(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.ResultSet;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -48,6 +53,35 @@ class PgSandboxTest {
             assertThat(sandbox.baseDirectory()).doesNotExist();
             // the primary is untouched
             assertThat(primary.query("SELECT 1", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aTakenPortFailsAdoptWithTheLogTailButAnInternalStartMovesOn() throws Exception {
+        try (PgSandbox sandbox = PgSandbox.allocate("porttaken")) {
+            CommandResult r = sandbox.runner().run(Command.of(sandbox.bindir().resolve("initdb").toString(),
+                    "-D", sandbox.dataDirectory().toString(), "-U", "postgres", "-A", "trust", "--no-sync", "--locale=C")
+                    .withWorkingDirectory("/").withTimeout(Duration.ofMinutes(2)));
+            assertThat(r.succeeded()).as(r.stderr()).isTrue();
+            int port = sandbox.port();
+            try (ServerSocket squatter = new ServerSocket()) {
+                squatter.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port));
+
+                assertThatThrownBy(sandbox::adopt)
+                        .isInstanceOf(PgTestkitException.class)
+                        .hasMessageContaining("could not start porttaken on 127.0.0.1:" + port)
+                        .hasMessageContaining("Address already in use");
+                assertThat(sandbox.dataDirectory()).isDirectory(); // the sandbox keeps its directories
+
+                PgServer server = sandbox.adopt(true);
+                assertThat(server.port()).isNotEqualTo(port);
+                assertThat(sandbox.port()).isEqualTo(server.port());
+                try (Connection c = server.connect("postgres", "postgres");
+                     ResultSet rs = c.createStatement().executeQuery("SHOW port")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getString(1)).isEqualTo(Integer.toString(server.port()));
+                }
+            }
         }
     }
 
