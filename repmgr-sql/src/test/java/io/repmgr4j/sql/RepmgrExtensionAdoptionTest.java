@@ -156,7 +156,7 @@ class RepmgrExtensionAdoptionTest {
             SchemaInstaller.install(c);
         }
         try (Connection ext = TestDb.connect(server, extDb); Connection ours = TestDb.connect(server, ourDb)) {
-            String columns = "SELECT c.relname || '.' || a.attname || ' ' || c.relkind || ' '"
+            String columns = "SELECT c.relname || '.' || a.attname || ' ' || c.relkind::text || ' '"
                     + " || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull || ' '"
                     + " || coalesce(pg_get_expr(d.adbin, d.adrelid), '-')"
                     + " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
@@ -165,7 +165,7 @@ class RepmgrExtensionAdoptionTest {
                     + " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum";
             assertThat(rows(ours, columns)).isEqualTo(rows(ext, columns)).hasSize(45);
 
-            String relations = "SELECT relname || ' ' || relkind FROM pg_class WHERE relnamespace = 'repmgr'::regnamespace ORDER BY 1";
+            String relations = "SELECT relname || ' ' || relkind::text FROM pg_class WHERE relnamespace = 'repmgr'::regnamespace ORDER BY 1";
             assertThat(rows(ours, relations)).isEqualTo(rows(ext, relations));
 
             String indexes = "SELECT indexdef FROM pg_indexes WHERE schemaname = 'repmgr' ORDER BY indexname";

@@ -77,7 +77,7 @@ class SchemaInstallerTest {
         String db = freshDb();
         try (Connection c = TestDb.connect(server, db)) {
             SchemaInstaller.install(c);
-            assertThat(rows(c, "SELECT c.relname || ':' || c.relkind FROM pg_class c WHERE c.relnamespace = 'repmgr'::regnamespace"
+            assertThat(rows(c, "SELECT c.relname || ':' || c.relkind::text FROM pg_class c WHERE c.relnamespace = 'repmgr'::regnamespace"
                     + " ORDER BY 1"))
                     .containsExactly("events:r", "idx_monitoring_history_time:i", "monitoring_history:r", "nodes:r",
                             "nodes_pkey:i", "replication_status:v", "show_nodes:v", "voting_term:r", "voting_term_restrict:i");

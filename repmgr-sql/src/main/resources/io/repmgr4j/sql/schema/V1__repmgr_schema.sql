@@ -9,7 +9,7 @@
 -- built by repmgr4j. Deliberate differences, each marked "differs from repmgr" below:
 --   * nodes.upstream_node_id's foreign key is DEFERRABLE INITIALLY DEFERRED (repmgr:
 --     DEFERRABLE INITIALLY IMMEDIATE);
---   * nodes has a CHECK (priority >= 0) (repmgr checks this only in its configuration);
+--   * nodes has a CHECK (priority >= 0) named nodes_priority_check (the extension has none);
 --   * replication_status.communication_time_lag is computed without the extension's C
 --     function (see the view).
 -- Every name is schema-qualified: the script does not depend on search_path.
