@@ -4,6 +4,8 @@ import io.repmgr4j.ConnInfo;
 import io.repmgr4j.ErrorCode;
 import io.repmgr4j.ReplicationException;
 import io.repmgr4j.sql.ServerProbe;
+import io.repmgr4j.sql.WalReceiverStatus;
+import io.repmgr4j.sql.ReplicationClient;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.sql.Connection;
@@ -26,18 +28,19 @@ final class Attachment {
     }
 
     /** True when a WAL receiver is streaming from the upstream's first host and port. */
-    static boolean matches(ServerProbe.WalReceiver wr, ConnInfo upstream) {
-        if (!"streaming".equals(wr.status())) {
+    static boolean matches(WalReceiverStatus wr, ConnInfo upstream) {
+        if (!wr.status().map("streaming"::equals).orElse(false)) {
             return false;
         }
         ConnInfo.HostPort up = upstream.hosts().get(0);
-        return wr.senderPort() == up.port() && sameHost(wr.senderHost(), up.host());
+        return wr.senderPort().isPresent() && wr.senderPort().getAsInt() == up.port()
+                && wr.senderHost().map(h -> sameHost(h, up.host())).orElse(false);
     }
 
     /** Checks on the upstream's connection whether it streams to a client with this application_name. */
     static boolean servesTo(Connection upstream, String applicationName) throws SQLException {
         return ServerProbe.replicationClients(upstream).stream()
-                .anyMatch(c -> applicationName.equals(c.applicationName()) && "streaming".equals(c.state()));
+                .anyMatch(c -> applicationName.equals(c.applicationName()) && c.state().map("streaming"::equals).orElse(false));
     }
 
     static boolean sameHost(String a, String b) {

@@ -81,12 +81,12 @@ final class ClusterContext implements AutoCloseable {
 
     /** A metadata store that writes to the given server. */
     MetadataStore storeOn(ConnInfo server) {
-        return new JdbcMetadataStore(() -> connect(server));
+        return JdbcMetadataStore.of(() -> connect(server));
     }
 
     /** A metadata store that always writes to the current primary, found again when it moves. */
     MetadataStore primaryStore() {
-        return new JdbcMetadataStore(() -> connect(locatePrimary()));
+        return JdbcMetadataStore.of(() -> connect(locatePrimary()));
     }
 
     /** Remembers node connection strings, so later look-ups can reach the cluster through any of them. */

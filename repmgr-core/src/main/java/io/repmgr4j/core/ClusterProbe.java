@@ -9,6 +9,8 @@ import io.repmgr4j.NodeType;
 import io.repmgr4j.ReplicationException;
 import io.repmgr4j.UpstreamState;
 import io.repmgr4j.sql.ServerProbe;
+import io.repmgr4j.sql.WalReceiverStatus;
+import io.repmgr4j.sql.ReplicationClient;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -38,7 +40,7 @@ final class ClusterProbe {
 
     /** What one node answered. */
     record Probe(boolean reachable, Boolean inRecovery, OptionalLong timeline,
-                 Optional<ServerProbe.WalReceiver> walReceiver, List<String> streamingClients, String error) {
+                 Optional<WalReceiverStatus> walReceiver, List<String> streamingClients, String error) {
         static Probe unreachable(String error) {
             return new Probe(false, null, OptionalLong.empty(), Optional.empty(), List.of(), error);
         }
@@ -89,10 +91,10 @@ final class ClusterProbe {
         try (Connection c = ctx.connect(node, Duration.ofMillis(leftMs))) {
             boolean recovery = ServerProbe.isInRecovery(c);
             OptionalLong tli = OptionalLong.of(ServerProbe.timeline(c));
-            Optional<ServerProbe.WalReceiver> wr = recovery ? ServerProbe.walReceiver(c) : Optional.empty();
+            Optional<WalReceiverStatus> wr = recovery ? ServerProbe.walReceiver(c) : Optional.empty();
             List<String> clients = ServerProbe.replicationClients(c).stream()
-                    .filter(r -> "streaming".equals(r.state()))
-                    .map(ServerProbe.ReplicationClient::applicationName)
+                    .filter(r -> r.state().map("streaming"::equals).orElse(false))
+                    .map(ReplicationClient::applicationName)
                     .toList();
             return new Probe(true, recovery, tli, wr, clients, null);
         } catch (ReplicationException e) {
