@@ -652,21 +652,5 @@ class RepmgrConfTest {
             assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG);
             assertThat(e.getMessage()).contains("is a directory");
         }
-
-        @Test
-        void unreadableFile() throws Exception {
-            Path f = dir.resolve("repmgr.conf");
-            Files.writeString(f, MINIMAL);
-            Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("---------"));
-            try {
-                org.junit.jupiter.api.Assumptions.assumeFalse(Files.isReadable(f), "running as root: files stay readable");
-                ReplicationException e = catchThrowableOfType(ReplicationException.class, () -> RepmgrConf.read(f));
-                assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG);
-                assertThat(e.getMessage()).contains("unable to read");
-                assertThat(e.hint()).isPresent();
-            } finally {
-                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
-            }
-        }
     }
 }
