@@ -21,9 +21,10 @@ public final class Command {
     private final Map<String, String> environment;
     private final String workingDirectory;
     private final OutputListener outputListener;
+    private final String stdin;
 
     private Command(List<String> argv, Duration timeout, Map<String, String> environment,
-                    String workingDirectory, OutputListener outputListener) {
+                    String workingDirectory, OutputListener outputListener, String stdin) {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("a command needs at least a program name");
         }
@@ -38,6 +39,7 @@ public final class Command {
         this.environment = Map.copyOf(environment);
         this.workingDirectory = workingDirectory;
         this.outputListener = outputListener;
+        this.stdin = stdin;
     }
 
     /** A command from its program and arguments, with the default timeout. */
@@ -47,29 +49,39 @@ public final class Command {
 
     /** A command from its program and arguments, with the default timeout. */
     public static Command of(List<String> argv) {
-        return new Command(argv, DEFAULT_TIMEOUT, Map.of(), null, OutputListener.NONE);
+        return new Command(argv, DEFAULT_TIMEOUT, Map.of(), null, OutputListener.NONE, null);
     }
 
     /** A copy with another timeout. */
     public Command withTimeout(Duration timeout) {
-        return new Command(argv, timeout, environment, workingDirectory, outputListener);
+        return new Command(argv, timeout, environment, workingDirectory, outputListener, stdin);
     }
 
     /** A copy with one more environment variable. */
     public Command withEnv(String name, String value) {
         Map<String, String> env = new LinkedHashMap<>(environment);
         env.put(name, value);
-        return new Command(argv, timeout, env, workingDirectory, outputListener);
+        return new Command(argv, timeout, env, workingDirectory, outputListener, stdin);
     }
 
     /** A copy that runs in another working directory. */
     public Command withWorkingDirectory(String directory) {
-        return new Command(argv, timeout, environment, directory, outputListener);
+        return new Command(argv, timeout, environment, directory, outputListener, stdin);
     }
 
     /** A copy whose output lines also go to {@code listener} as they arrive. */
     public Command withOutputListener(OutputListener listener) {
-        return new Command(argv, timeout, environment, workingDirectory, Objects.requireNonNull(listener));
+        return new Command(argv, timeout, environment, workingDirectory, Objects.requireNonNull(listener), stdin);
+    }
+
+    /** A copy that gets {@code text} (UTF-8) on its standard input; by default stdin is empty. */
+    public Command withStdin(String text) {
+        return new Command(argv, timeout, environment, workingDirectory, outputListener, Objects.requireNonNull(text));
+    }
+
+    /** What the command reads on standard input, if anything (may be secret: never logged). */
+    public Optional<String> stdin() {
+        return Optional.ofNullable(stdin);
     }
 
     public List<String> argv() {

@@ -79,15 +79,17 @@ public final class LocalCommandRunner implements CommandRunner {
                     "could not start \"" + command.argv().get(0) + "\"", e.getMessage(),
                     "check that the program exists and is executable on this host", e);
         }
-        try {
-            process.getOutputStream().close();
-        } catch (IOException ignored) {
-            // the child may have closed stdin already
-        }
         StringBuilder out = new StringBuilder();
         StringBuilder err = new StringBuilder();
         Thread outPump = pump(process.getInputStream(), out, Command.Stream.STDOUT, command.outputListener());
         Thread errPump = pump(process.getErrorStream(), err, Command.Stream.STDERR, command.outputListener());
+        try (java.io.OutputStream stdin = process.getOutputStream()) {
+            if (command.stdin().isPresent()) {
+                stdin.write(command.stdin().get().getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException ignored) {
+            // the child may have exited or closed stdin already; its exit code tells
+        }
         boolean finished;
         try {
             finished = process.waitFor(command.timeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -5,7 +5,10 @@ import io.repmgr4j.ErrorCode;
 import io.repmgr4j.EventRecord;
 import io.repmgr4j.NodeRecord;
 import io.repmgr4j.NodeType;
+import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationException;
+import io.repmgr4j.core.host.PgControl;
+import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.EventListener;
 import io.repmgr4j.spi.MetadataStore;
 import io.repmgr4j.sql.JdbcMetadataStore;
@@ -43,7 +46,15 @@ final class ClusterContext implements AutoCloseable {
     private final Map<Integer, ConnInfo> knownNodes = new LinkedHashMap<>();
     private final ExecutorService probePool;
 
-    ClusterContext(List<ConnInfo> seeds, List<EventListener> listeners, Duration connectTimeout, Duration showTimeout) {
+    private final Map<Integer, NodeBinding> bindings = new java.util.concurrent.ConcurrentHashMap<>();
+    private final CommandRunner defaultRunner;
+
+    ClusterContext(List<ConnInfo> seeds, List<EventListener> listeners, Duration connectTimeout, Duration showTimeout,
+                   java.util.Collection<NodeBinding> nodes, CommandRunner defaultRunner) {
+        this.defaultRunner = defaultRunner;
+        for (NodeBinding b : nodes) {
+            bindings.put(b.config().nodeId(), b);
+        }
         this.seeds = List.copyOf(seeds);
         this.listeners = List.copyOf(listeners);
         this.connectTimeout = connectTimeout;
@@ -55,6 +66,31 @@ final class ClusterContext implements AutoCloseable {
             return t;
         };
         this.probePool = Executors.newCachedThreadPool(tf);
+    }
+
+    /**
+     * Remembers a node configuration an operation was given, keeping a runner bound to
+     * the same node id earlier.
+     */
+    void bind(NodeConfig config) {
+        bindings.merge(config.nodeId(), new NodeBinding(config, Optional.empty()),
+                (old, fresh) -> new NodeBinding(config, old.runner()));
+    }
+
+    /** The configuration of a node the handle was told about. */
+    Optional<NodeConfig> config(int nodeId) {
+        return Optional.ofNullable(bindings.get(nodeId)).map(NodeBinding::config);
+    }
+
+    /** The runner that reaches a node's host. */
+    CommandRunner runner(int nodeId) {
+        return Optional.ofNullable(bindings.get(nodeId)).flatMap(NodeBinding::runner).orElse(defaultRunner);
+    }
+
+    /** Server control for a node, through its runner. */
+    PgControl control(NodeConfig config) {
+        bind(config);
+        return new PgControl(config, runner(config.nodeId()));
     }
 
     Duration connectTimeout() {

@@ -36,6 +36,7 @@ final class Registration {
     }
 
     NodeRecord registerPrimary(NodeConfig config, boolean force) {
+        ctx.bind(config);
         ConnInfo target = config.conninfo();
         LOG.info("connecting to primary database {}", target.hosts());
         try (Connection conn = ctx.connect(target)) {
@@ -99,6 +100,7 @@ final class Registration {
     }
 
     NodeRecord registerStandby(NodeConfig config, OptionalInt upstreamId, boolean force, Optional<Duration> waitAttached) {
+        ctx.bind(config);
         ConnInfo target = config.conninfo();
         LOG.info("connecting to local node \"{}\" (ID: {})", config.nodeName(), config.nodeId());
         try (Connection conn = ctx.connect(target)) {

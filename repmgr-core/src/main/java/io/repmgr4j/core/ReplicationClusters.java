@@ -1,12 +1,16 @@
 package io.repmgr4j.core;
 
 import io.repmgr4j.ConnInfo;
+import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationCluster;
+import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.EventListener;
+import io.repmgr4j.spi.LocalCommandRunner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Creates {@link ReplicationCluster}s. A cluster is reached through one or more seed
@@ -44,6 +48,8 @@ public final class ReplicationClusters {
         private final List<EventListener> listeners = new ArrayList<>();
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration showTimeout = Duration.ofSeconds(10);
+        private final java.util.Map<Integer, NodeBinding> nodes = new java.util.LinkedHashMap<>();
+        private CommandRunner defaultRunner = LocalCommandRunner.asUser("postgres");
 
         private Builder() {
         }
@@ -51,6 +57,32 @@ public final class ReplicationClusters {
         /** A node to reach the cluster through; several may be given. */
         public Builder seed(ConnInfo seed) {
             seeds.add(Objects.requireNonNull(seed, "seed"));
+            return this;
+        }
+
+        /**
+         * A node the library may act on (start, stop, clone into, rewind): its
+         * configuration, reached with the default command runner. Operations that take a
+         * {@code NodeConfig} add it themselves; this names the others (a switchover's old
+         * primary, the siblings that follow). A later call for the same node id wins.
+         */
+        public Builder node(NodeConfig config) {
+            return node(config, null);
+        }
+
+        /** A node the library may act on, reached through its own command runner (SSH, say). */
+        public Builder node(NodeConfig config, CommandRunner runner) {
+            Objects.requireNonNull(config, "config");
+            nodes.put(config.nodeId(), new NodeBinding(config, Optional.ofNullable(runner)));
+            return this;
+        }
+
+        /**
+         * The runner for nodes given without one. Default: this machine, switching to OS
+         * user {@code postgres} when the JVM runs as root (PostgreSQL refuses root).
+         */
+        public Builder defaultCommandRunner(CommandRunner runner) {
+            this.defaultRunner = Objects.requireNonNull(runner, "runner");
             return this;
         }
 
@@ -73,7 +105,8 @@ public final class ReplicationClusters {
         }
 
         public ReplicationCluster build() {
-            return new DefaultReplicationCluster(new ClusterContext(seeds, listeners, connectTimeout, showTimeout));
+            return new DefaultReplicationCluster(new ClusterContext(seeds, listeners, connectTimeout, showTimeout,
+                    nodes.values(), defaultRunner));
         }
 
         private static Duration positive(Duration d) {

@@ -1,0 +1,164 @@
+package io.repmgr4j.core.host;
+
+import io.repmgr4j.ErrorCode;
+import io.repmgr4j.NodeConfig;
+import io.repmgr4j.ReplicationException;
+import io.repmgr4j.spi.Command;
+import io.repmgr4j.spi.CommandResult;
+import io.repmgr4j.spi.CommandRunner;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Starts, stops, reloads and inspects one node's PostgreSQL server through the node's
+ * {@link CommandRunner}: with repmgr.conf's {@code service_*_command} when set, else
+ * with {@code pg_ctl} on the node's data directory, and PostgreSQL's programs from
+ * {@code pg_bindir} (else PATH). Every wait is bounded. Thread-safe.
+ */
+public final class PgControl {
+    private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
+
+    /** How pg_ctl stops a server. */
+    public enum StopMode { SMART, FAST, IMMEDIATE }
+
+    private final NodeConfig node;
+    private final CommandRunner runner;
+
+    public PgControl(NodeConfig node, CommandRunner runner) {
+        this.node = Objects.requireNonNull(node, "node");
+        this.runner = Objects.requireNonNull(runner, "runner");
+    }
+
+    public NodeConfig node() {
+        return node;
+    }
+
+    public CommandRunner runner() {
+        return runner;
+    }
+
+    /** The path of one of the node's PostgreSQL programs. */
+    public String tool(String name) {
+        return node.pgBindir().map(d -> d.endsWith("/") ? d + name : d + "/" + name).orElse(name);
+    }
+
+    /** Where pg_ctl writes the server's log when the library starts it: {@code <data_directory>/log/repmgr4j-server.log}. */
+    public String serverLogFile() {
+        return node.dataDirectory() + "/log/repmgr4j-server.log";
+    }
+
+    /** The major version a program reports ({@code pg_basebackup --version} → 15). */
+    public int majorVersion(String program) {
+        CommandResult r = runner.run(Command.of(tool(program), "--version").withTimeout(Duration.ofSeconds(30)));
+        Matcher m = VERSION.matcher(r.stdout());
+        if (!r.succeeded() || !m.find()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND,
+                    "unable to run \"" + tool(program) + " --version\" on " + runner.describe(),
+                    r.succeeded() ? "unexpected output: " + r.stdout().strip() : r.lastErrorLine(),
+                    "check pg_bindir in the node's configuration");
+        }
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** True when pg_ctl finds a server running on the data directory. */
+    public boolean isRunning() {
+        CommandResult r = runner.run(Command.of(tool("pg_ctl"), "status", "-D", node.dataDirectory())
+                .withTimeout(Duration.ofSeconds(30)));
+        return r.exitCode() == 0 && !r.timedOut();
+    }
+
+    /** Starts the server and waits up to {@code timeout} until it accepts connections. */
+    public CommandResult start(Duration timeout) {
+        if (node.serviceStartCommand().isPresent()) {
+            return shell("start", node.serviceStartCommand().get(), timeout);
+        }
+        NodeHost host = new NodeHost(runner);
+        host.mkdirs(node.dataDirectory() + "/log", 0700);
+        return pgCtl("start", timeout, "start", "-w", "-t", seconds(timeout), "-D", node.dataDirectory(),
+                "-l", serverLogFile());
+    }
+
+    /** Stops the server and waits up to {@code timeout} until it is down. */
+    public CommandResult stop(StopMode mode, Duration timeout) {
+        if (node.serviceStopCommand().isPresent() && mode != StopMode.IMMEDIATE) {
+            return shell("stop", node.serviceStopCommand().get(), timeout);
+        }
+        return pgCtl("stop", timeout, "stop", "-w", "-t", seconds(timeout), "-D", node.dataDirectory(),
+                "-m", mode.name().toLowerCase());
+    }
+
+    /** Restarts the server (fast shutdown), waiting up to {@code timeout}. */
+    public CommandResult restart(Duration timeout) {
+        if (node.serviceRestartCommand().isPresent()) {
+            return shell("restart", node.serviceRestartCommand().get(), timeout);
+        }
+        return pgCtl("restart", timeout, "restart", "-w", "-t", seconds(timeout), "-D", node.dataDirectory(),
+                "-m", "fast", "-l", serverLogFile());
+    }
+
+    /** Makes the server re-read its configuration. */
+    public CommandResult reload() {
+        Duration t = Duration.ofSeconds(30);
+        if (node.serviceReloadCommand().isPresent()) {
+            return shell("reload", node.serviceReloadCommand().get(), t);
+        }
+        return pgCtl("reload", t, "reload", "-D", node.dataDirectory());
+    }
+
+    /** pg_controldata of the node's data directory. */
+    public ControlData controlData() {
+        CommandResult r = runner.run(Command.of(tool("pg_controldata"), "-D", node.dataDirectory())
+                .withEnv("LC_ALL", "C").withTimeout(Duration.ofSeconds(30)));
+        if (!r.succeeded()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND,
+                    "unable to read the control file of \"" + node.dataDirectory() + "\" on " + runner.describe(),
+                    r.lastErrorLine(), "check data_directory and pg_bindir in the node's configuration");
+        }
+        return ControlData.parse(r.stdout());
+    }
+
+    /** The last lines of the server log the library's pg_ctl start writes, for error details. */
+    public Optional<String> serverLogTail(int lines) {
+        CommandResult r = runner.run(Command.of("tail", "-n", String.valueOf(lines), serverLogFile())
+                .withTimeout(Duration.ofSeconds(10)));
+        return r.succeeded() && !r.stdout().isBlank() ? Optional.of(r.stdout().strip()) : Optional.empty();
+    }
+
+    private CommandResult pgCtl(String action, Duration timeout, String... args) {
+        List<String> argv = new ArrayList<>();
+        argv.add(tool("pg_ctl"));
+        argv.addAll(List.of(args));
+        CommandResult r = runner.run(Command.of(argv).withTimeout(timeout.plusSeconds(10)));
+        if (!r.succeeded()) {
+            String detail = r.timedOut() ? "pg_ctl did not return within " + timeout.toSeconds() + " s" : r.lastErrorLine();
+            if (action.equals("start") || action.equals("restart")) {
+                detail = detail + serverLogTail(5).map(t -> "\nserver log:\n" + t).orElse("");
+            }
+            throw new ReplicationException(action.equals("stop") ? ErrorCode.NO_RESTART : ErrorCode.LOCAL_COMMAND,
+                    "unable to " + action + " the server of node \"" + node.nodeName() + "\" (ID: " + node.nodeId() + ")",
+                    detail, "see the server log " + serverLogFile() + " on " + runner.describe());
+        }
+        return r;
+    }
+
+    private CommandResult shell(String action, String command, Duration timeout) {
+        CommandResult r = runner.run(Command.of("sh", "-c", command).withTimeout(timeout));
+        if (!r.succeeded()) {
+            throw new ReplicationException(action.equals("stop") ? ErrorCode.NO_RESTART : ErrorCode.LOCAL_COMMAND,
+                    "unable to " + action + " the server of node \"" + node.nodeName() + "\" (ID: " + node.nodeId()
+                            + ") with service_" + action + "_command",
+                    r.timedOut() ? "the command did not return within " + timeout.toSeconds() + " s" : r.lastErrorLine(),
+                    "check service_" + action + "_command in the node's configuration");
+        }
+        return r;
+    }
+
+    private static String seconds(Duration d) {
+        return String.valueOf(Math.max(1, d.toSeconds()));
+    }
+}

@@ -1,0 +1,83 @@
+package io.repmgr4j.core.host;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.repmgr4j.ErrorCode;
+import io.repmgr4j.NodeConfig;
+import io.repmgr4j.ReplicationException;
+import io.repmgr4j.testkit.PgServer;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** NodeHost and PgControl against a real server and its host, through the server's OS user. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostToolsTest {
+    private PgServer server;
+    private PgControl control;
+    private NodeHost host;
+    private String scratch;
+
+    @BeforeAll
+    void start() {
+        server = PgServer.builder().name("hosttools").start();
+        NodeConfig cfg = NodeConfig.builder().nodeId(1).nodeName("hosttools").conninfo(server.conninfo())
+                .dataDirectory(server.dataDirectory().toString()).pgBindir(server.bindir().toString()).build();
+        control = new PgControl(cfg, server.runner());
+        host = new NodeHost(server.runner());
+        scratch = server.dataDirectory().getParent().resolve("scratch dir; $(touch pwned)").toString();
+    }
+
+    @AfterAll
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void filesThroughTheRunner() {
+        assertThat(host.exists(scratch)).isFalse();
+        host.mkdirs(scratch, 0700);
+        assertThat(host.isEmptyDirectory(scratch)).isTrue();
+        assertThat(host.stat(scratch)).hasValueSatisfying(s -> {
+            assertThat(s.octalMode()).isEqualTo("700");
+            assertThat(s.directory()).isTrue();
+            assertThat(s.owner()).isEqualTo(server.osUser());
+        });
+        String file = scratch + "/it's a file";
+        host.writeFile(file, "line one\nline 'two'\n", 0600);
+        host.appendFile(file, "three\n");
+        assertThat(host.readFile(file)).isEqualTo("line one\nline 'two'\nthree\n");
+        assertThat(host.list(scratch)).containsExactly("it's a file");
+        assertThat(host.isEmptyDirectory(scratch)).isFalse();
+        assertThat(host.isWritableDirectory(scratch)).isTrue();
+        host.removeRecursively(scratch);
+        assertThat(host.exists(scratch)).isFalse();
+        assertThat(host.exists(server.dataDirectory().getParent().resolve("pwned").toString())).isFalse();
+        assertThatThrownBy(() -> host.readFile(scratch + "/missing"))
+                .isInstanceOfSatisfying(ReplicationException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.LOCAL_COMMAND));
+    }
+
+    @Test
+    void stopStartAndControlData() {
+        assertThat(control.majorVersion("pg_ctl")).isEqualTo(15);
+        assertThat(control.isRunning()).isTrue();
+        assertThat(control.controlData().clusterState()).isEqualTo("in production");
+        control.stop(PgControl.StopMode.FAST, Duration.ofSeconds(30));
+        assertThat(control.isRunning()).isFalse();
+        ControlData cd = control.controlData();
+        assertThat(cd.shutDownCleanly()).isTrue();
+        assertThat(cd.checkpointTimeline()).isEqualTo(1);
+        assertThat(cd.walLogHints()).isTrue();
+        control.start(Duration.ofSeconds(30));
+        assertThat(server.query("SELECT system_identifier FROM pg_control_system()", Long.class)).isEqualTo(cd.systemIdentifier());
+        server.kill9();
+        assertThat(control.controlData().shutDownCleanly()).isFalse();
+        server.start();
+        assertThat(control.isRunning()).isTrue();
+    }
+}
