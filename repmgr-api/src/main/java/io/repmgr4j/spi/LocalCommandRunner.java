@@ -2,10 +2,7 @@ package io.repmgr4j.spi;
 
 import io.repmgr4j.ErrorCode;
 import io.repmgr4j.ReplicationException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -79,10 +76,10 @@ public final class LocalCommandRunner implements CommandRunner {
                     "could not start \"" + command.argv().get(0) + "\"", e.getMessage(),
                     "check that the program exists and is executable on this host", e);
         }
-        StringBuilder out = new StringBuilder();
-        StringBuilder err = new StringBuilder();
-        Thread outPump = pump(process.getInputStream(), out, Command.Stream.STDOUT, command.outputListener());
-        Thread errPump = pump(process.getErrorStream(), err, Command.Stream.STDERR, command.outputListener());
+        OutputPump out = OutputPump.start(process.getInputStream(), Command.Stream.STDOUT, command.outputListener(),
+                "repmgr4j-cmd-stdout");
+        OutputPump err = OutputPump.start(process.getErrorStream(), Command.Stream.STDERR, command.outputListener(),
+                "repmgr4j-cmd-stderr");
         try (java.io.OutputStream stdin = process.getOutputStream()) {
             if (command.stdin().isPresent()) {
                 stdin.write(command.stdin().get().getBytes(StandardCharsets.UTF_8));
@@ -102,71 +99,37 @@ public final class LocalCommandRunner implements CommandRunner {
         if (!finished) {
             killTree(process);
         }
-        join(outPump);
-        join(errPump);
+        // a child that outlived the command may hold its output open: wait a little, not forever
+        out.awaitQuietly(5_000);
+        err.awaitQuietly(5_000);
         int exit = finished ? process.exitValue() : -1;
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        synchronized (out) {
-            synchronized (err) {
-                return new CommandResult(exit, out.toString(), err.toString(), !finished, took);
-            }
-        }
+        return new CommandResult(exit, out.text(), err.text(), !finished, took);
     }
 
+    /**
+     * SIGKILLs the process and everything it started. Descendants go first (once the
+     * process is gone its children are re-parented and no longer found through it), in
+     * rounds, so that a child forked while the previous round ran is caught too.
+     */
     private static void killTree(Process process) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        java.util.Set<Long> killed = new java.util.HashSet<>();
+        for (int round = 0; round < 5; round++) {
+            List<ProcessHandle> fresh = process.descendants().filter(h -> !killed.contains(h.pid())).toList();
+            if (fresh.isEmpty()) {
+                break;
+            }
+            for (ProcessHandle h : fresh) {
+                h.destroyForcibly();
+                killed.add(h.pid());
+            }
+        }
         process.destroyForcibly();
         try {
             process.waitFor(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static void join(Thread t) {
-        try {
-            t.join(5_000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static Thread pump(InputStream in, StringBuilder sink, Command.Stream stream, Command.OutputListener listener) {
-        Thread t = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                int c;
-                StringBuilder line = new StringBuilder();
-                // read char by char so that progress lines ending in '\r' are delivered too
-                while ((c = r.read()) != -1) {
-                    synchronized (sink) {
-                        sink.append((char) c);
-                    }
-                    if (c == '\n' || c == '\r') {
-                        deliver(listener, stream, line);
-                    } else {
-                        line.append((char) c);
-                    }
-                }
-                deliver(listener, stream, line);
-            } catch (IOException ignored) {
-                // stream closed when the process was killed
-            }
-        }, "repmgr4j-cmd-" + stream.name().toLowerCase());
-        t.setDaemon(true);
-        t.start();
-        return t;
-    }
-
-    private static void deliver(Command.OutputListener listener, Command.Stream stream, StringBuilder line) {
-        if (line.length() == 0) {
-            return;
-        }
-        try {
-            listener.onLine(stream, line.toString());
-        } catch (RuntimeException ignored) {
-            // listeners must not throw; one that does must not break the command
-        }
-        line.setLength(0);
     }
 
     @Override
