@@ -502,7 +502,7 @@ final class Workspace {
 
     /**
      * Removes every server directory under the root whose owner JVM is gone, after
-     * SIGKILLing a postmaster still running there. Returns how many directories went.
+     * SIGKILLing a postmaster or a test sshd still running there. Returns how many directories went.
      */
     static int sweep() {
         Path root = root();
@@ -518,6 +518,9 @@ final class Workspace {
                 try {
                     if (killPostmaster(dir.resolve("data"), Duration.ofSeconds(30))) {
                         LOG.info("killed a postmaster left running in {}", dir);
+                    }
+                    if (SshServer.killDaemon(dir)) {
+                        LOG.info("killed an sshd left running in {}", dir);
                     }
                     deleteTree(dir);
                     removed++;
