@@ -187,7 +187,9 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
             InputStream stdout = ch.getInputStream();
             InputStream stderr = ch.getErrStream();
             OutputStream stdin = ch.getOutputStream();
-            ch.connect((int) options.connectTimeout().toMillis());
+            // without a timeout JSch neither asks for a reply to "exec" (which it would poll for
+            // in 10 ms steps) nor waits longer than its own bound (20 s) for the channel to open
+            ch.connect();
             AtomicLong pid = new AtomicLong(-1);
             OutputPump out = OutputPump.start(stdout, Command.Stream.STDOUT, command.outputListener(), "repmgr4j-ssh-stdout");
             OutputPump err = OutputPump.start(new RemoteCommand.PidFilter(stderr, pid), Command.Stream.STDERR,
@@ -297,7 +299,7 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
                 killer = (ChannelExec) s.session.openChannel("exec");
                 if (killer != null) {
                     killer.setCommand(RemoteCommand.kill(pid));
-                    killer.connect((int) Math.min(KILL_WAIT_MS, options.connectTimeout().toMillis()));
+                    killer.connect();
                     long until = System.nanoTime() + KILL_WAIT_MS * 1_000_000L;
                     while (!killer.isClosed() && System.nanoTime() - until < 0) {
                         Thread.sleep(5);
