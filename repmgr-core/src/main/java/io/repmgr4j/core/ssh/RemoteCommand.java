@@ -5,56 +5,91 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The command line the remote login shell gets for a {@link Command}, and the reading
- * of the process id it reports. The line is
+ * What the remote login shell gets for a {@link Command}: a command line, and bytes to
+ * send on its standard input ahead of the command's own. The line is
  *
  * <pre>
- * echo repmgr4j-pid:$$ &gt;&amp;2; cd -- 'DIR' || exit 1; exec env 'NAME=value' 'prog' 'arg' ...
+ * echo repmgr4j-pid:$$ &gt;&amp;2; cd -- 'DIR' || exit 1;
+ * IFS= read -r repmgr4j_v || exit 125; NAME=$(printf '%bx' "$repmgr4j_v"); NAME=${NAME%x}; export NAME;
+ * exec 'prog' 'arg' ...
  * </pre>
  *
- * (without {@code cd} or {@code env} when the command has no working directory or
- * environment). sshd starts the login shell in a session of its own, so the pid it
- * echoes is also the process group of the program that replaces it with {@code exec} and
- * of everything that program starts; a timed-out command is killed by signalling that
- * group. Environment values travel inside the quoted command (never through the
- * server's AcceptEnv); they are never logged. Internal; stateless; thread-safe.
+ * (without {@code cd} or the {@code read} lines when the command has no working directory
+ * or environment). Environment values never appear on the command line, where any user
+ * of the remote host could read them in the process table, nor in sshd's AcceptEnv: each
+ * travels as one line of stdin, bytes outside printable ASCII (and the backslash) written
+ * as {@code printf %b} octal escapes, and the shell reads exactly those lines (a shell's
+ * {@code read} takes one byte at a time from a pipe) before the program replaces it and
+ * reads the rest of stdin.
+ *
+ * <p>sshd starts the login shell in a session of its own, so the pid it echoes is also
+ * the process group of the program that replaces it with {@code exec} and of everything
+ * that program starts; a timed-out command is killed by signalling that group.
+ * Internal; stateless; thread-safe.
  */
 final class RemoteCommand {
     static final String PID_MARKER = "repmgr4j-pid:";
+    private static final String READ_VAR = "repmgr4j_v";
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern MARKER_LINE = Pattern.compile(Pattern.quote(PID_MARKER) + "(\\d+)\\r?\\n");
     /** Longest stderr line read while looking for the pid marker before giving up the search. */
     private static final int MAX_PRE_MARKER_LINE = 8192;
 
+    /** The command line (no secret in it) and what goes to stdin before the command's own input (secret). */
+    record Remote(String commandLine, byte[] stdinPrefix) {
+    }
+
     private RemoteCommand() {
     }
 
-    /** The command line for the remote login shell (it may hold environment values: never log it). */
-    static String build(Command command) {
+    /** What the remote login shell gets for {@code command}. */
+    static Remote build(Command command) {
         StringBuilder sb = new StringBuilder("echo ").append(PID_MARKER).append("$$ >&2; ");
         command.workingDirectory().ifPresent(d -> sb.append("cd -- ").append(ShellQuote.quote(d)).append(" || exit 1; "));
-        sb.append("exec ");
-        Map<String, String> env = new java.util.TreeMap<>(command.environment());
-        if (!env.isEmpty()) {
-            if (command.argv().get(0).contains("=")) {
-                throw new IllegalArgumentException("a program name containing '=' cannot be run with environment"
-                        + " variables over SSH (env would take it for a variable): " + command.argv().get(0));
+        StringBuilder stdin = new StringBuilder();
+        // sorted, so that the line is the same for the same command
+        new TreeMap<>(command.environment()).forEach((name, value) -> {
+            if (!ENV_NAME.matcher(name).matches() || name.equals(READ_VAR)) {
+                throw new IllegalArgumentException("not an environment variable name this runner can set: \"" + name + "\"");
             }
-            sb.append("env ");
-            env.forEach((k, v) -> {
-                if (!ENV_NAME.matcher(k).matches()) {
-                    throw new IllegalArgumentException("not an environment variable name: \"" + k + "\"");
-                }
-                sb.append(ShellQuote.quote(k + "=" + v)).append(' ');
-            });
+            sb.append("IFS= read -r ").append(READ_VAR).append(" || exit 125; ")
+                    .append(name).append("=$(printf '%bx' \"$").append(READ_VAR).append("\"); ")
+                    .append(name).append("=${").append(name).append("%x}; export ").append(name).append("; ");
+            stdin.append(escape(name, value)).append('\n');
+        });
+        if (!command.environment().isEmpty()) {
+            sb.append("unset ").append(READ_VAR).append("; ");
         }
-        sb.append(ShellQuote.join(command.argv()));
+        sb.append("exec ").append(ShellQuote.join(command.argv()));
+        return new Remote(sb.toString(), stdin.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * A value as one line of printable ASCII that {@code printf %b} turns back into the
+     * value's UTF-8 bytes: a backslash becomes {@code \\}, every byte outside 0x20..0x7e
+     * becomes {@code \0ooo}.
+     */
+    static String escape(String name, String value) {
+        StringBuilder sb = new StringBuilder();
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c == 0) {
+                throw new IllegalArgumentException("environment variable " + name + " cannot hold a NUL character");
+            }
+            if (c == '\\') {
+                sb.append("\\\\");
+            } else if (c >= 0x20 && c <= 0x7e) {
+                sb.append((char) c);
+            } else {
+                sb.append("\\0").append(String.format("%03o", c));
+            }
+        }
         return sb.toString();
     }
 

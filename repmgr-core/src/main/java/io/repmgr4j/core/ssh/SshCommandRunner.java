@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Each argument is quoted for the remote POSIX shell ({@link ShellQuote}), so it
  *       arrives as one literal argument whatever characters it holds. The remote
  *       account's login shell must be a POSIX shell (sh, bash, dash, ksh, zsh).</li>
- *   <li>{@link Command#environment()} is applied with {@code env NAME=value} inside the
- *       command (sshd's AcceptEnv is not needed); values are never logged.
+ *   <li>{@link Command#environment()} is set by the remote shell from lines it reads on
+ *       stdin before the command's own input ({@link RemoteCommand}): values never show
+ *       in the remote process table, never need sshd's AcceptEnv and are never logged.
  *       {@link Command#workingDirectory()} with {@code cd}; {@link Command#stdin()} is
  *       sent, then end-of-file.</li>
  *   <li>Exit status, stdout and stderr are captured; lines of both (including
@@ -138,7 +139,7 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
     @Override
     public CommandResult run(Command command) {
         Objects.requireNonNull(command, "command");
-        String remote = RemoteCommand.build(command);
+        RemoteCommand.Remote remote = RemoteCommand.build(command);
         long start = System.nanoTime();
         LOG.debug("{}: {}", describe(), command);
         SessionPool.Pooled lease = pool.acquire();
@@ -177,13 +178,13 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
                            AtomicLong pid) {
     }
 
-    private Started start(SessionPool.Pooled lease, String remote, Command command) throws JSchException {
+    private Started start(SessionPool.Pooled lease, RemoteCommand.Remote remote, Command command) throws JSchException {
         ChannelExec ch = (ChannelExec) lease.session.openChannel("exec");
         if (ch == null) {
             throw new JSchException("the server did not open a channel (session closing, or MaxSessions reached)");
         }
         try {
-            ch.setCommand(remote.getBytes(StandardCharsets.UTF_8));
+            ch.setCommand(remote.commandLine().getBytes(StandardCharsets.UTF_8));
             InputStream stdout = ch.getInputStream();
             InputStream stderr = ch.getErrStream();
             OutputStream stdin = ch.getOutputStream();
@@ -195,6 +196,9 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
             OutputPump err = OutputPump.start(new RemoteCommand.PidFilter(stderr, pid), Command.Stream.STDERR,
                     command.outputListener(), "repmgr4j-ssh-stderr");
             try (stdin) {
+                if (remote.stdinPrefix().length > 0) {
+                    stdin.write(remote.stdinPrefix());
+                }
                 if (command.stdin().isPresent()) {
                     stdin.write(command.stdin().get().getBytes(StandardCharsets.UTF_8));
                     stdin.flush();

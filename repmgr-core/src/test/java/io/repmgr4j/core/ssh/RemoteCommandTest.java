@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.repmgr4j.spi.Command;
+import io.repmgr4j.spi.CommandResult;
+import io.repmgr4j.spi.LocalCommandRunner;
+import java.util.List;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,20 +17,49 @@ import org.junit.jupiter.api.Test;
 class RemoteCommandTest {
 
     @Test
-    void quotesEveryWordAndPutsEnvironmentAndDirectoryInside() {
-        assertThat(RemoteCommand.build(Command.of("ls", "-A", "a b")))
-                .isEqualTo("echo repmgr4j-pid:$$ >&2; exec 'ls' '-A' 'a b'");
-        assertThat(RemoteCommand.build(Command.of("pg_controldata", "-D", "/d").withEnv("LC_ALL", "C")
-                .withEnv("PGPASSWORD", "it's secret").withWorkingDirectory("/tmp/x y")))
-                .isEqualTo("echo repmgr4j-pid:$$ >&2; cd -- '/tmp/x y' || exit 1; exec env 'LC_ALL=C'"
-                        + " 'PGPASSWORD=it'\\''s secret' 'pg_controldata' '-D' '/d'");
+    void quotesEveryWordAndChangesDirectory() {
+        RemoteCommand.Remote plain = RemoteCommand.build(Command.of("ls", "-A", "a b"));
+        assertThat(plain.commandLine()).isEqualTo("echo repmgr4j-pid:$$ >&2; exec 'ls' '-A' 'a b'");
+        assertThat(plain.stdinPrefix()).isEmpty();
+        assertThat(RemoteCommand.build(Command.of("pwd").withWorkingDirectory("/tmp/x y")).commandLine())
+                .isEqualTo("echo repmgr4j-pid:$$ >&2; cd -- '/tmp/x y' || exit 1; exec 'pwd'");
     }
 
     @Test
-    void refusesWhatEnvCouldMisread() {
+    void environmentValuesTravelOnStdinNeverOnTheCommandLine() {
+        RemoteCommand.Remote r = RemoteCommand.build(Command.of("pg_basebackup", "-D", "/d")
+                .withEnv("PGPASSWORD", "it's s3cret\\n\u00e9").withEnv("LC_ALL", "C"));
+        assertThat(r.commandLine()).doesNotContain("s3cret", "C'")
+                .contains("IFS= read -r repmgr4j_v || exit 125; LC_ALL=$(printf '%bx' \"$repmgr4j_v\"); LC_ALL=${LC_ALL%x};"
+                        + " export LC_ALL; IFS= read -r repmgr4j_v")
+                .endsWith("unset repmgr4j_v; exec 'pg_basebackup' '-D' '/d'");
+        assertThat(new String(r.stdinPrefix(), StandardCharsets.US_ASCII)).isEqualTo("C\nit's s3cret\\\\n\\0303\\0251\n");
+    }
+
+    /** Every awkward value comes back byte for byte from dash and bash, with the command's own stdin after it. */
+    @Test
+    void aRealShellDecodesTheValuesAndLeavesTheRestOfStdin() {
+        String[] values = {"", "plain", "it's \"q\" $(id) `id` ; & |", "back\\slash \\n \\0101 \\c end", "new\nline",
+            "trailing newlines\n\n", "  spaces  ", "tab\t", "%s %b %%", "ünïcødé ✓", "\u0001\u007f"};
+        for (String shell : List.of("sh", "bash")) {
+            for (String v : values) {
+                Command c = Command.of("sh", "-c", "printf '%s|%s' \"$VALUE\" \"$(cat)\"").withEnv("VALUE", v).withEnv("OTHER", "x")
+                        .withStdin("the command's own input");
+                RemoteCommand.Remote r = RemoteCommand.build(c);
+                String stdin = new String(r.stdinPrefix(), StandardCharsets.US_ASCII) + c.stdin().orElseThrow();
+                CommandResult res = LocalCommandRunner.asCurrentUser().run(Command.of(shell, "-c", r.commandLine())
+                        .withStdin(stdin));
+                assertThat(res.succeeded()).as(shell + ": " + res.stderr()).isTrue();
+                assertThat(res.stdout()).as(shell + " with " + v).isEqualTo(v + "|the command's own input");
+            }
+        }
+    }
+
+    @Test
+    void refusesWhatItCannotCarry() {
         assertThatThrownBy(() -> RemoteCommand.build(Command.of("true").withEnv("BAD NAME", "x")))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> RemoteCommand.build(Command.of("/x/a=b").withEnv("A", "x")))
+        assertThatThrownBy(() -> RemoteCommand.build(Command.of("true").withEnv("A", "nul\0byte")))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 

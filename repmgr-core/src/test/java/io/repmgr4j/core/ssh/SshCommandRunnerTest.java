@@ -95,7 +95,7 @@ class SshCommandRunnerTest {
 
     @Test
     void stdinEnvironmentAndWorkingDirectory() {
-        String secret = "s3cret 'value' $(id) \"quoted\"";
+        String secret = "s3cret 'value' $(id) \"quoted\" \\back\\slash\nsecond line ünï\n";
         try (LogCapture log = new LogCapture()) {
             CommandResult r = runner.run(Command.of("sh", "-c", "cat; printf '%s|%s' \"$SECRET_VALUE\" \"$(pwd)\"")
                     .withStdin("line one\nline 'two'\n").withEnv("SECRET_VALUE", secret).withWorkingDirectory("/tmp"));
