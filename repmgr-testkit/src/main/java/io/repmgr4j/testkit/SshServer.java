@@ -109,6 +109,7 @@ public final class SshServer implements AutoCloseable {
         Objects.requireNonNull(authorizedPublicKeys, "authorizedPublicKeys");
         Path sshd = locateSshd();
         String user = Place.defaultOsUser();
+        checkLoginShell(user);
         LocalCommandRunner runner = LocalCommandRunner.asUser(user);
         boolean switchUser = runner.switchesTo().isPresent();
         Path dir = Workspace.createServerRoot("sshd", user, switchUser);
@@ -267,6 +268,21 @@ public final class SshServer implements AutoCloseable {
             throw new PgTestkitException(SSHD_PROPERTY + " must be an absolute path (sshd re-executes itself): " + sshd);
         }
         return sshd;
+    }
+
+    /** sshd runs commands with the user's login shell: it must be a real one, not nologin or false. */
+    private static void checkLoginShell(String user) {
+        CommandResult r = LocalCommandRunner.asCurrentUser().run(Command.of("getent", "passwd", user)
+                .withTimeout(Duration.ofSeconds(10)));
+        String[] fields = r.stdout().strip().split(":");
+        if (!r.succeeded() || fields.length < 7) {
+            return; // cannot tell: a failed login will say more
+        }
+        String shell = fields[6];
+        if (shell.endsWith("/nologin") || shell.endsWith("/false") || !Files.isExecutable(Paths.get(shell))) {
+            throw new PgTestkitException("OS user " + user + " has the login shell \"" + shell + "\", so sshd cannot run"
+                    + " commands for it; give it a POSIX shell (usermod -s /bin/bash " + user + ")");
+        }
     }
 
     private static void runOk(LocalCommandRunner runner, Command command, String what) {
