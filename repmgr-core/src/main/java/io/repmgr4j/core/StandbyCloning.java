@@ -22,6 +22,7 @@ import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.MetadataStore;
 import io.repmgr4j.sql.ReplicationSource;
 import io.repmgr4j.sql.ReplicationSource.Facts;
+import io.repmgr4j.sql.JdbcMetadataStore;
 import io.repmgr4j.sql.SchemaInstaller;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -92,7 +93,7 @@ final class StandbyCloning {
 
     /** Where the copy comes from, as far as it could be resolved before the checks. */
     private record Upstream(ConnInfo conninfo, Optional<NodeRecord> record, Optional<List<NodeRecord>> nodes,
-                            Optional<ConnInfo> primary) {
+                            Optional<ConnInfo> primary, boolean verified) {
     }
 
     /** What the SQL check group found on the upstream. */
@@ -132,7 +133,9 @@ final class StandbyCloning {
         }
         CompletableFuture<SourceProbe> source = null;
         CompletableFuture<Void> replication = null;
-        if (upstream != null) {
+        SourceProbe sp = null;
+        ReplicationException sourceError = null;
+        for (int attempt = 1; upstream != null && attempt <= 2; attempt++) {
             Upstream up = upstream;
             source = async(() -> probeSource(up, slot));
             ConnInfo replConninfo = RecoveryConfig.primaryConninfo(node, up.conninfo());
@@ -140,6 +143,28 @@ final class StandbyCloning {
                 openReplicationConnections(replConninfo);
                 return null;
             });
+            try {
+                sp = await(source, bound);
+                sourceError = null;
+            } catch (ReplicationException e) {
+                sp = null;
+                sourceError = e;
+            }
+            boolean stale = up.primary().isPresent() && !up.verified()
+                    && (sp == null ? sourceError.code() == ErrorCode.DB_CONN : sp.facts().inRecovery());
+            if (!stale) {
+                break;
+            }
+            // the primary moved since this handle last saw it: find it again and check that one
+            LOG.info("the primary last seen at {} is no longer the primary; locating it again", hostPort(up.conninfo()));
+            awaitQuietly(replication, bound);
+            try {
+                ConnInfo primary = ctx.locatePrimary();
+                upstream = new Upstream(primary, Optional.empty(), Optional.empty(), Optional.of(primary), true);
+            } catch (ReplicationException e) {
+                upstream = null;
+                upstreamError = e;
+            }
         }
 
         List<CheckResult> checks = new ArrayList<>();
@@ -151,11 +176,8 @@ final class StandbyCloning {
         } else {
             Upstream up = upstream;
             String where = hostPort(up.conninfo());
-            SourceProbe sp = null;
-            try {
-                sp = await(source, bound);
-            } catch (ReplicationException e) {
-                checks.add(failure(CHECK_UPSTREAM, e));
+            if (sp == null) {
+                checks.add(failure(CHECK_UPSTREAM, sourceError));
             }
             if (sp != null) {
                 Facts f = sp.facts();
@@ -255,31 +277,36 @@ final class StandbyCloning {
         if (o.upstreamNodeId().isPresent()) {
             List<NodeRecord> nodes = ctx.readNodes();
             NodeRecord rec = Registration.resolveUpstream(nodes, o.node(), o.upstreamNodeId());
-            return new Upstream(rec.conninfo(), Optional.of(rec), Optional.of(nodes), Optional.empty());
+            return new Upstream(rec.conninfo(), Optional.of(rec), Optional.of(nodes), Optional.empty(), true);
         }
         if (o.upstreamConninfo().isPresent()) {
-            return new Upstream(o.upstreamConninfo().get(), Optional.empty(), Optional.empty(), Optional.empty());
+            return new Upstream(o.upstreamConninfo().get(), Optional.empty(), Optional.empty(), Optional.empty(), true);
+        }
+        // the primary where this handle last saw it, checked by the source probe (in recovery or
+        // unreachable: located again); this saves a connection on the way to the copy
+        Optional<ConnInfo> cached = ctx.cachedPrimary();
+        if (cached.isPresent()) {
+            return new Upstream(cached.get(), Optional.empty(), Optional.empty(), cached, false);
         }
         ConnInfo primary = ctx.locatePrimary();
-        return new Upstream(primary, Optional.empty(), Optional.empty(), Optional.of(primary));
+        return new Upstream(primary, Optional.empty(), Optional.empty(), Optional.of(primary), true);
     }
 
     private SourceProbe probeSource(Upstream up, Optional<String> slot) {
-        boolean schema;
-        Facts facts;
-        try (Connection c = ctx.connect(up.conninfo())) {
-            schema = SchemaInstaller.schemaPresent(c);
-            facts = ReplicationSource.inspect(c, slot);
-        } catch (SQLException e) {
-            throw new ReplicationException(ErrorCode.DB_CONN, "unable to close the connection to " + hostPort(up.conninfo()),
-                    e.getMessage(), null, e);
+        Connection c = ctx.connect(up.conninfo());
+        try {
+            boolean schema = SchemaInstaller.schemaPresent(c);
+            Facts facts = ReplicationSource.inspect(c, slot);
+            Optional<List<NodeRecord>> nodes = up.nodes();
+            if (nodes.isEmpty() && schema) {
+                // on the same connection: one less to open before the copy can start
+                nodes = Optional.of(JdbcMetadataStore.of(() -> Connections.borrowed(c)).nodes());
+                ctx.remember(nodes.get());
+            }
+            return new SourceProbe(schema, facts, nodes);
+        } finally {
+            Connections.closeQuietly(c);
         }
-        Optional<List<NodeRecord>> nodes = up.nodes();
-        if (nodes.isEmpty() && schema) {
-            nodes = Optional.of(ctx.storeOn(up.conninfo()).nodes());
-            ctx.remember(nodes.get());
-        }
-        return new SourceProbe(schema, facts, nodes);
     }
 
     /** Opens the two replication connections a copy with -X stream needs, both at once, and identifies the system on each. */
@@ -293,13 +320,7 @@ final class StandbyCloning {
                 ReplicationSource.identifySystem(c);
             }
         } finally {
-            for (Connection c : open) {
-                try {
-                    c.close();
-                } catch (SQLException e) {
-                    LOG.debug("closing a replication connection: {}", e.getMessage());
-                }
-            }
+            open.forEach(Connections::closeQuietly);
         }
     }
 
@@ -491,21 +512,34 @@ final class StandbyCloning {
         if (refusal.isPresent()) {
             ReplicationException e = refusal.get();
             LOG.error("{} refused: {}", OPERATION, e.getMessage());
-            recordEvent(p, false, "standby clone refused: " + e.getMessage());
+            recordEvent(p, null, false, "standby clone refused: " + e.getMessage());
             throw e;
         }
         Upstream up = p.upstream().orElseThrow();
-        ConnInfo upstream = up.conninfo();
+        StepRunner steps = new StepRunner();
+        List<String> warnings = new ArrayList<>();
+        p.plan().warnings().forEach(c -> warnings.add(c.name() + ": " + c.detail()));
+        LOG.info("cloning node \"{}\" (ID: {}) from {} into \"{}\"", node.nodeName(), node.nodeId(), hostPort(up.conninfo()),
+                node.dataDirectory());
+
+        // the event's connection opens while the copy runs, so recording it costs one statement
+        EventConnection eventConnection = new EventConnection(up);
+        try {
+            return run(o, p, steps, warnings, eventConnection, t0);
+        } finally {
+            eventConnection.close();
+        }
+    }
+
+    private CloneReport run(CloneOptions o, Prepared p, StepRunner steps, List<String> warnings,
+                            EventConnection eventConnection, long t0) {
+        NodeConfig node = p.node();
+        ConnInfo upstream = p.upstream().orElseThrow().conninfo();
         ConnInfo.HostPort hp = upstream.hosts().get(0);
         DirectoryState target = p.target().orElseThrow();
         Facts facts = p.facts().orElseThrow();
         NodeHost host = new NodeHost(p.runner());
         String dir = node.dataDirectory();
-        StepRunner steps = new StepRunner();
-        List<String> warnings = new ArrayList<>();
-        p.plan().warnings().forEach(c -> warnings.add(c.name() + ": " + c.detail()));
-        LOG.info("cloning node \"{}\" (ID: {}) from {} into \"{}\"", node.nodeName(), node.nodeId(), hostPort(upstream), dir);
-
         Copy copy;
         try {
             if (o.force() && target.exists() && !target.absentOrEmpty()) {
@@ -526,16 +560,15 @@ final class StandbyCloning {
                 rc = rc.with(s.getKey(), s.getValue());
             }
             RecoveryConfig recovery = rc;
-            steps.run("write the recovery configuration into \"" + dir + "\"", () -> recovery.writeTo(host, dir));
             // pg_basebackup creates a missing directory with the source's mode; set it when that is not 0700
-            if (target.exists() || !facts.dataDirectoryMode().equals("0700")) {
-                steps.run("set the permissions of \"" + dir + "\" to 0700", () -> host.chmod(dir, 0700));
-            }
+            boolean chmod = target.exists() || !facts.dataDirectoryMode().equals("0700");
+            steps.run("write the recovery configuration into \"" + dir + "\"" + (chmod ? " and set its permissions to 0700" : ""),
+                    () -> configure(host, dir, recovery, chmod));
         } catch (ReplicationException e) {
             List<String> left = steps.undoAll();
             String detail = e.detail().map(d -> d + "; ").orElse("") + "steps: " + steps.summary()
                     + (left.isEmpty() ? "; nothing was left behind" : "; LEFT BEHIND: " + String.join("; ", left));
-            recordEvent(p, false, "standby clone from host \"" + hp.host() + "\", port " + hp.port() + " failed: " + e.getMessage()
+            recordEvent(p, eventConnection, false, "standby clone from host \"" + hp.host() + "\", port " + hp.port() + " failed: " + e.getMessage()
                     + (left.isEmpty() ? "" : " (left behind: " + String.join("; ", left) + ")"));
             throw new ReplicationException(e.code(), e.getMessage(), detail,
                     left.isEmpty() ? e.hint().orElse(null)
@@ -545,7 +578,7 @@ final class StandbyCloning {
         LOG.info("standby clone (using pg_basebackup) complete: {} in {} ms", prettySize(copy.bytes(facts)), copy.duration().toMillis());
         String details = "cloned from host \"" + hp.host() + "\", port " + hp.port() + "; backup method: pg_basebackup; --force: "
                 + (o.force() ? "Y" : "N");
-        if (!recordEvent(p, true, details)) {
+        if (!recordEvent(p, eventConnection, true, details)) {
             warnings.add("the standby_clone event could not be recorded on the primary");
         }
 
@@ -597,6 +630,42 @@ final class StandbyCloning {
                 .streaming(streaming)
                 .record(record)
                 .build();
+    }
+
+    /**
+     * postgresql.auto.conf, standby.signal and the directory's mode, as three independent
+     * commands on the node's host run at the same time (the copy is done; this is all
+     * that stands between it and the event).
+     */
+    private void configure(NodeHost host, String dir, RecoveryConfig recovery, boolean chmod) {
+        List<CompletableFuture<Void>> work = new ArrayList<>();
+        work.add(async(() -> {
+            recovery.writeSettingsTo(host, dir);
+            return null;
+        }));
+        work.add(async(() -> {
+            RecoveryConfig.writeSignalTo(host, dir);
+            return null;
+        }));
+        if (chmod) {
+            work.add(async(() -> {
+                host.chmod(dir, 0700);
+                return null;
+            }));
+        }
+        ReplicationException first = null;
+        for (CompletableFuture<Void> f : work) {
+            try {
+                await(f, Duration.ofMinutes(2));
+            } catch (ReplicationException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
     }
 
     /** What pg_basebackup did: its last progress count and how long it ran. */
@@ -747,17 +816,57 @@ final class StandbyCloning {
         }
     }
 
-    /** Records a standby_clone event on the primary; false when it could not be stored. */
-    private boolean recordEvent(Prepared p, boolean ok, String details) {
+    /**
+     * Records a standby_clone event on the primary (through {@code pending} when given);
+     * false when it could not be stored.
+     */
+    private boolean recordEvent(Prepared p, EventConnection pending, boolean ok, String details) {
         EventRecord event = Registration.event(p.node().nodeId(), Events.STANDBY_CLONE, ok, details);
         try {
-            MetadataStore store = p.upstream().flatMap(Upstream::primary).map(ctx::storeOn).orElseGet(ctx::primaryStore);
+            MetadataStore store = pending != null ? pending.store()
+                    : p.upstream().flatMap(Upstream::primary).map(ctx::storeOn).orElseGet(ctx::primaryStore);
             ctx.notifyListeners(store.appendEvent(event));
             return true;
         } catch (ReplicationException e) {
             LOG.warn("could not record event {} for node {}: {}", event.event(), event.nodeId(), e.getMessage());
             ctx.notifyListeners(event);
             return false;
+        }
+    }
+
+    /**
+     * A connection to the primary opened in the background when the copy starts, taken by
+     * the one event the clone records; closed if nothing took it.
+     */
+    private final class EventConnection {
+        private final CompletableFuture<Connection> opening;
+        private final java.util.concurrent.atomic.AtomicBoolean taken = new java.util.concurrent.atomic.AtomicBoolean();
+
+        EventConnection(Upstream up) {
+            opening = async(() -> ctx.connect(up.primary().orElseGet(ctx::locatePrimary)));
+        }
+
+        /** A store whose first connection is the one opened in the background (a fresh one if that failed). */
+        MetadataStore store() {
+            return JdbcMetadataStore.of(() -> {
+                if (taken.compareAndSet(false, true)) {
+                    try {
+                        return opening.get(ctx.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+                    } catch (ExecutionException | TimeoutException e) {
+                        LOG.debug("the event connection opened in the background failed: {}", String.valueOf(e.getCause()));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ReplicationException(ErrorCode.INTERNAL, "interrupted while recording an event");
+                    }
+                }
+                return ctx.connect(ctx.locatePrimary());
+            });
+        }
+
+        void close() {
+            if (taken.compareAndSet(false, true)) {
+                opening.whenComplete((c, e) -> Connections.closeQuietly(c));
+            }
         }
     }
 
@@ -782,6 +891,15 @@ final class StandbyCloning {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ReplicationException(ErrorCode.INTERNAL, "interrupted while checking prerequisites");
+        }
+    }
+
+    /** Waits for work whose result no longer matters, so that it does not outlive the operation. */
+    private static void awaitQuietly(CompletableFuture<?> f, Duration bound) {
+        try {
+            await(f, bound);
+        } catch (ReplicationException e) {
+            LOG.debug("discarded check: {}", e.getMessage());
         }
     }
 

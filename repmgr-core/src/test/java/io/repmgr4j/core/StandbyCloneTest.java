@@ -290,7 +290,7 @@ class StandbyCloneTest {
         assertThat(host.list(dir)).doesNotContain("stray-file").contains("PG_VERSION", "standby.signal");
         assertThat(r.warnings()).anySatisfy(w -> assertThat(w).contains("its contents will be removed"));
         assertThat(r.steps()).extracting(st -> st.name()).contains("remove the contents of \"" + dir + "\" (force)",
-                "set the permissions of \"" + dir + "\" to 0700");
+                "write the recovery configuration into \"" + dir + "\" and set its permissions to 0700");
         assertThat(host.stat(dir)).hasValueSatisfying(st -> assertThat(st.octalMode()).isEqualTo("700"));
         assertThat(cloneEvents(5).get(0).details()).hasValueSatisfying(d -> assertThat(d).endsWith("--force: Y"));
         assertThat(r.started()).isFalse();

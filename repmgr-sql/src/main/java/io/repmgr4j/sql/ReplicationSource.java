@@ -24,6 +24,13 @@ import org.postgresql.PGProperty;
  */
 public final class ReplicationSource {
 
+    /**
+     * The application_name of the replication connections {@link #openReplication} opens:
+     * {@link #inspect} does not count them as WAL senders in use, so checks that run at the
+     * same time do not see each other.
+     */
+    public static final String PROBE_APPLICATION_NAME = "repmgr4j replication check";
+
     private static final java.sql.Driver DRIVER = new org.postgresql.Driver();
 
     private ReplicationSource() {
@@ -37,7 +44,8 @@ public final class ReplicationSource {
      * @param inRecovery true when the source is a standby (a cascading upstream)
      * @param walLevel {@code wal_level}
      * @param maxWalSenders {@code max_wal_senders}
-     * @param walSendersInUse WAL sender processes running now (streaming standbys, base backups)
+     * @param walSendersInUse WAL sender processes running now (streaming standbys, base
+     *     backups), not counting those of {@link #openReplication}
      * @param walLogHints {@code wal_log_hints}
      * @param dataChecksums whether the cluster has data page checksums
      * @param maxReplicationSlots {@code max_replication_slots}
@@ -86,7 +94,8 @@ public final class ReplicationSource {
                 + " pg_catalog.pg_is_in_recovery(),"
                 + " pg_catalog.current_setting('wal_level'),"
                 + " pg_catalog.current_setting('max_wal_senders')::int,"
-                + " (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'walsender')::int,"
+                + " (SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE backend_type = 'walsender'"
+                + "   AND application_name IS DISTINCT FROM ?)::int,"
                 + " pg_catalog.current_setting('wal_log_hints') = 'on',"
                 + " pg_catalog.current_setting('data_checksums') = 'on',"
                 + " pg_catalog.current_setting('max_replication_slots')::int,"
@@ -96,7 +105,8 @@ public final class ReplicationSource {
                 + "   WHERE d.datallowconn AND pg_catalog.has_database_privilege(d.oid, 'CONNECT')),"
                 + " pg_catalog.current_setting('data_directory_mode')";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, slotName.orElse(null));
+            ps.setString(1, PROBE_APPLICATION_NAME);
+            ps.setString(2, slotName.orElse(null));
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 boolean active = rs.getBoolean(10);
@@ -112,8 +122,9 @@ public final class ReplicationSource {
 
     /**
      * Opens a physical replication connection as pg_basebackup does ({@code replication=true},
-     * so pg_hba.conf's {@code replication} lines apply and it takes a WAL sender); the
-     * caller closes it. Only replication commands work on it ({@link #identifySystem}).
+     * so pg_hba.conf's {@code replication} lines apply and it takes a WAL sender), with
+     * application_name {@link #PROBE_APPLICATION_NAME}; the caller closes it. Only
+     * replication commands work on it ({@link #identifySystem}).
      *
      * @param info where to connect and as whom (its dbname is ignored)
      * @param connectTimeoutCap upper bound of the connect timeout
@@ -122,6 +133,7 @@ public final class ReplicationSource {
      */
     public static Connection openReplication(ConnInfo info, Duration connectTimeoutCap) {
         Properties props = PgConnections.properties(info, connectTimeoutCap, connectTimeoutCap.plusSeconds(10));
+        PGProperty.APPLICATION_NAME.set(props, PROBE_APPLICATION_NAME);
         PGProperty.REPLICATION.set(props, "true");
         PGProperty.ASSUME_MIN_SERVER_VERSION.set(props, "9.4");
         PGProperty.PREFER_QUERY_MODE.set(props, "simple");

@@ -80,9 +80,22 @@ public final class RecoveryConfig {
      * standby.signal. The server must be stopped.
      */
     public void writeTo(NodeHost host, String dataDirectory) {
+        writeSettingsTo(host, dataDirectory);
+        writeSignalTo(host, dataDirectory);
+    }
+
+    /**
+     * The first half of {@link #writeTo}: the settings into postgresql.auto.conf, without
+     * standby.signal (two commands on the host: read, write).
+     */
+    public void writeSettingsTo(NodeHost host, String dataDirectory) {
         String path = dataDirectory + "/" + AUTO_CONF;
         String current = host.readFileIfExists(path).orElse("");
         host.writeFile(path, merge(current), 0600);
+    }
+
+    /** The second half of {@link #writeTo}: creates standby.signal (one command on the host). */
+    public static void writeSignalTo(NodeHost host, String dataDirectory) {
         host.writeFile(dataDirectory + "/" + STANDBY_SIGNAL, "", 0600);
     }
 
