@@ -565,6 +565,7 @@ final class StandbyCloning {
             steps.run("write the recovery configuration into \"" + dir + "\"" + (chmod ? " and set its permissions to 0700" : ""),
                     () -> configure(host, dir, recovery, chmod));
         } catch (ReplicationException e) {
+            LOG.error("standby clone of node \"{}\" (ID: {}) failed: {}; undoing", node.nodeName(), node.nodeId(), e.getMessage());
             List<String> left = steps.undoAll();
             String detail = e.detail().map(d -> d + "; ").orElse("") + "steps: " + steps.summary()
                     + (left.isEmpty() ? "; nothing was left behind" : "; LEFT BEHIND: " + String.join("; ", left));
@@ -602,6 +603,7 @@ final class StandbyCloning {
                         () -> registration.registerStandby(node, OptionalInt.of(upId), o.force(), Optional.empty())));
             }
         } catch (ReplicationException e) {
+            LOG.error("node \"{}\" (ID: {}) was cloned, then: {}", node.nodeName(), node.nodeId(), e.getMessage());
             String state = "the clone in \"" + dir + "\" is complete (event " + Events.STANDBY_CLONE + " recorded)"
                     + (started ? " and its server is running" : ", its server is not running")
                     + (record.isPresent() ? "" : "; the node is not registered");

@@ -262,6 +262,31 @@ class StandbyCloneTest {
         assertThat(ClusterShowFormat.table(status)).doesNotContain(SECRET);
     }
 
+    @Test
+    @Order(5)
+    void aPrimaryThatMovedSinceLastSeenIsLocatedAgain() {
+        PgSandbox s = sandbox("moved");
+        NodeConfig node = config(8, s);
+        CloneOptions options = new CloneOptions(node, java.util.OptionalInt.empty(), java.util.Optional.empty(), false, false,
+                List.of(), java.util.Map.of(), io.repmgr4j.CloneProgressListener.NONE, Duration.ofMinutes(1),
+                java.util.Optional.empty(), java.util.Optional.empty(), false);
+        ConnInfo nowhere = ConnInfo.parse("host=127.0.0.1 port=" + PgServerPorts.closedPort() + " user=repmgr dbname=repmgr");
+        for (ConnInfo lastSeen : List.of(pg2.conninfo(), nowhere)) { // now a standby; now gone
+            try (ClusterContext ctx = new ClusterContext(List.of(pg1.conninfo()), List.of(), Duration.ofSeconds(5),
+                    Duration.ofSeconds(5), List.of(), io.repmgr4j.spi.LocalCommandRunner.asUser("postgres"))) {
+                ctx.rememberPrimary(lastSeen);
+                Plan plan = new StandbyCloning(ctx, new Registration(ctx)).plan(options);
+                assertThat(plan.ready()).as(PlanFormat.text(plan)).isTrue();
+                assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM_NODE).orElseThrow().detail())
+                        .isEqualTo("standby will attach to upstream node \"pg1\" (ID: 1)");
+                assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM).orElseThrow().detail())
+                        .startsWith("connected to 127.0.0.1:" + pg1.port() + ", a primary");
+                assertThat(ctx.cachedPrimary()).contains(pg1.conninfo());
+            }
+        }
+        assertThat(s.dataDirectory()).doesNotExist();
+    }
+
     // ------------------------------------------------------------------ refused inputs
 
     @Test
