@@ -1,5 +1,6 @@
 package io.repmgr4j;
 
+import io.repmgr4j.plan.Plan;
 import io.repmgr4j.spi.MetadataStore;
 import java.time.Duration;
 import java.util.List;
@@ -104,5 +105,96 @@ public interface ReplicationCluster extends AutoCloseable {
         EventList limit(int limit);
 
         List<EventRecord> list();
+    }
+
+    /**
+     * {@code repmgr standby clone}: copies a new standby's data directory from its upstream
+     * (the primary, or a standby for cascading) with {@code pg_basebackup -X stream}, run on
+     * the node's host through its command runner, then writes the recovery settings
+     * (standby.signal, primary_conninfo with application_name = the node's name,
+     * recovery_target_timeline 'latest', primary_slot_name when slots are used). Optionally
+     * chained: start the server, wait until the upstream streams to it, register it.
+     *
+     * <pre>{@code
+     * Plan dry = cluster.cloneStandby(node).upstreamNodeId(1).plan();      // checks only
+     * CloneReport r = cluster.cloneStandby(node).upstreamNodeId(1).fastCheckpoint(true)
+     *         .thenStart().waitUntilStreaming(Duration.ofSeconds(30)).thenRegister()
+     *         .execute();
+     * }</pre>
+     */
+    StandbyClone cloneStandby(NodeConfig node);
+
+    /**
+     * Options of {@link #cloneStandby}. {@link #plan()} runs every prerequisite check and
+     * changes nothing; {@link #execute()} runs the same checks, refuses before copying
+     * anything when one failed, and on a failed copy removes what it copied and drops the
+     * slot it created. Not thread-safe: one builder per clone.
+     */
+    interface StandbyClone {
+        /** Copy from, and stream from, this registered node (default: the current primary). */
+        StandbyClone upstreamNodeId(int upstreamNodeId);
+
+        /** Copy from, and stream from, the server at this connection string (default: the current primary). */
+        StandbyClone upstreamConninfo(ConnInfo upstream);
+
+        /** Ask the upstream for an immediate checkpoint ({@code -c fast}) rather than waiting for the next one. Default false. */
+        StandbyClone fastCheckpoint(boolean fast);
+
+        /**
+         * Clone into a data directory that is not empty, removing what it holds (never while a
+         * server runs there); with {@link #thenRegister()}, also overwrite an existing record
+         * of the node. Default false.
+         */
+        StandbyClone force(boolean force);
+
+        /** The user for the copy and for primary_conninfo (default: the node's replication_user, else its conninfo's user). */
+        StandbyClone replicationUser(String user);
+
+        /** Extra pg_basebackup arguments, appended as given (for example {@code --max-rate=100M}). */
+        StandbyClone basebackupOptions(List<String> options);
+
+        /**
+         * A server setting for the copy's postgresql.auto.conf, replacing the upstream's value
+         * that pg_basebackup copied (for example {@code unix_socket_directories} or
+         * {@code listen_addresses} when the node's host differs). {@code port} is set by
+         * default to the port in the node's conninfo, when it names one.
+         */
+        StandbyClone serverSetting(String name, String value);
+
+        /** Told of the copy's progress; must return fast and never throw. Default: none. */
+        StandbyClone progressListener(CloneProgressListener listener);
+
+        /** The longest pg_basebackup may run (default 1 hour); past it the copy is stopped and removed. */
+        StandbyClone timeout(Duration timeout);
+
+        /** After the copy, start the server (service_start_command, else pg_ctl), waiting up to 60 s. */
+        StandbyClone thenStart();
+
+        /** After the copy, start the server, waiting up to {@code timeout} until it accepts connections. */
+        StandbyClone thenStart(Duration timeout);
+
+        /**
+         * After the start (implied), wait up to {@code timeout} until the upstream's
+         * pg_stat_replication shows the node (application_name = node name) streaming.
+         */
+        StandbyClone waitUntilStreaming(Duration timeout);
+
+        /**
+         * After the start (implied) and the streaming check when one was asked for, register
+         * the node as a standby of the upstream (which must then be a registered node).
+         */
+        StandbyClone thenRegister();
+
+        /** Dry run: runs every prerequisite check and lists the steps a real run takes; changes nothing. */
+        Plan plan();
+
+        /**
+         * Checks, copies, configures and runs the chained steps; records a
+         * {@code standby_clone} event (successful or not) on the primary.
+         *
+         * @throws ReplicationException when a check fails (nothing changed), or a step fails
+         *     (what was copied is removed; a failure after the copy names what is left)
+         */
+        CloneReport execute();
     }
 }

@@ -57,11 +57,8 @@ public final class LocalCommandRunner implements CommandRunner {
             argv.add("-u");
             argv.add(user.get());
             argv.add("--");
-            if (!command.environment().isEmpty()) {
-                // runuser keeps the environment, but be explicit for variables we add
-                argv.add("env");
-                command.environment().forEach((k, v) -> argv.add(k + "=" + v));
-            }
+            // runuser keeps the environment it is given (pb.environment() below): the added
+            // variables are not put on argv, where any user could read them (PGPASSWORD).
         }
         argv.addAll(command.argv());
         ProcessBuilder pb = new ProcessBuilder(argv);

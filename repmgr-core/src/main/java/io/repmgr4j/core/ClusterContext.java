@@ -138,6 +138,11 @@ final class ClusterContext implements AutoCloseable {
         lastPrimary.set(primary);
     }
 
+    /** Where the primary was last seen, unchecked (callers verify it, or use {@link #locatePrimary}). */
+    Optional<ConnInfo> cachedPrimary() {
+        return Optional.ofNullable(lastPrimary.get());
+    }
+
     private List<ConnInfo> candidates(List<ConnInfo> extra) {
         List<ConnInfo> out = new ArrayList<>();
         Optional.ofNullable(lastPrimary.get()).ifPresent(out::add);

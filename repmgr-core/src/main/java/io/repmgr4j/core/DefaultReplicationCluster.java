@@ -22,12 +22,14 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     private final ClusterContext ctx;
     private final Registration registration;
     private final ClusterProbe probe;
+    private final StandbyCloning cloning;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     DefaultReplicationCluster(ClusterContext ctx) {
         this.ctx = ctx;
         this.registration = new Registration(ctx);
         this.probe = new ClusterProbe(ctx);
+        this.cloning = new StandbyCloning(ctx, registration);
     }
 
     private void open() {
@@ -185,5 +187,10 @@ final class DefaultReplicationCluster implements ReplicationCluster {
         if (closed.compareAndSet(false, true)) {
             ctx.close();
         }
+    }
+
+    @Override
+    public StandbyClone cloneStandby(NodeConfig node) {
+        return new StandbyCloneBuilder(cloning, node, this::open);
     }
 }

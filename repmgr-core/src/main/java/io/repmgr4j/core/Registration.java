@@ -156,7 +156,7 @@ final class Registration {
         return record;
     }
 
-    private static NodeRecord resolveUpstream(List<NodeRecord> nodes, NodeConfig config, OptionalInt upstreamId) {
+    static NodeRecord resolveUpstream(List<NodeRecord> nodes, NodeConfig config, OptionalInt upstreamId) {
         if (upstreamId.isPresent()) {
             int id = upstreamId.getAsInt();
             if (id == config.nodeId()) {
@@ -186,7 +186,7 @@ final class Registration {
         checkName(tx.nodes(), config);
     }
 
-    private static void checkName(List<NodeRecord> nodes, NodeConfig config) {
+    static void checkName(List<NodeRecord> nodes, NodeConfig config) {
         for (NodeRecord n : nodes) {
             if (n.nodeName().equals(config.nodeName()) && n.nodeId() != config.nodeId()) {
                 throw new ReplicationException(ErrorCode.BAD_CONFIG,

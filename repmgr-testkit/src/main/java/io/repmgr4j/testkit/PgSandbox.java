@@ -113,6 +113,9 @@ public final class PgSandbox implements AutoCloseable {
      * socket directory (written into postgresql.auto.conf, overriding what a copied
      * configuration says), and returns its handle, which from now on owns the directories.
      * The port is not changed even if it was taken meanwhile: it has been handed out.
+     * A server that code under test already started on the data directory (a library's
+     * {@code pg_ctl start}) is taken over as it runs, not restarted; it should listen on
+     * {@link #port()} (its conninfo is {@link #conninfo()}).
      *
      * @throws IllegalStateException when the data directory holds no cluster, or on a second call
      * @throws PgTestkitException when the server does not start (the sandbox keeps the directories)
@@ -141,7 +144,9 @@ public final class PgSandbox implements AutoCloseable {
             throw new PgTestkitException("cannot prepare " + place.data + ": " + e.getMessage(), e);
         }
         PgServer server = new PgServer(place);
-        server.startServer(mayChangePort ? 3 : 1);
+        if (!place.serverRunning()) {
+            server.startServer(mayChangePort ? 3 : 1);
+        }
         adopted = server;
         Workspace.register(server);
         Workspace.unregister(this);

@@ -7,9 +7,12 @@ import io.repmgr4j.spi.CommandResult;
 import io.repmgr4j.spi.CommandRunner;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Files and directories on a node's host, reached only through the node's
@@ -104,19 +107,33 @@ public final class NodeHost {
 
     /**
      * Writes a file whole: to a temporary name first, then renamed over the target, so a
-     * reader never sees half a file. The file gets {@code mode}.
+     * reader never sees half a file. The file gets {@code mode}. One command on the host.
      */
     public void writeFile(String path, String content, int mode) {
         String tmp = path + ".repmgr4j-tmp";
-        CommandResult r = runner.run(Command.of("sh", "-c", "umask 077 && cat > \"$1\"", "sh", tmp)
+        CommandResult r = runner.run(Command.of("sh", "-c",
+                        "umask 077 && cat > \"$1\" && chmod \"$3\" -- \"$1\" && mv -f -- \"$1\" \"$2\" || { rm -f -- \"$1\"; exit 1; }",
+                        "sh", tmp, path, Integer.toOctalString(mode))
                 .withStdin(content).withTimeout(TIMEOUT));
         if (!r.succeeded()) {
-            run("rm", "-f", "--", tmp);
             throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "writing \"" + path + "\" failed on " + runner.describe(),
-                    r.lastErrorLine(), "check that the directory exists and the OS user may write into it");
+                    r.timedOut() ? "no answer within " + TIMEOUT.toSeconds() + " s" : r.lastErrorLine(),
+                    "check that the directory exists and the OS user may write into it");
         }
-        chmod(tmp, mode);
-        runChecked("renaming \"" + tmp + "\"", "mv", "-f", "--", tmp, path);
+    }
+
+    /** A file's content, or empty when it does not exist. One command on the host. */
+    public Optional<String> readFileIfExists(String path) {
+        CommandResult r = run("sh", "-c", "if [ -e \"$1\" ]; then exec cat -- \"$1\"; else exit 3; fi", "sh", path);
+        if (r.exitCode() == 3 && !r.timedOut()) {
+            return Optional.empty();
+        }
+        if (!r.succeeded()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "reading \"" + path + "\" failed on " + runner.describe(),
+                    r.timedOut() ? "no answer within " + TIMEOUT.toSeconds() + " s" : r.lastErrorLine(),
+                    "check the path and that the OS user the commands run as may read it");
+        }
+        return Optional.of(r.stdout());
     }
 
     /** Appends text to a file, creating it when absent. */
@@ -134,6 +151,94 @@ public final class NodeHost {
             throw new IllegalArgumentException("refusing to remove \"" + path + "\"");
         }
         runChecked("removing \"" + path + "\"", "rm", "-rf", "--", path);
+    }
+
+    /** Removes everything inside a directory, hidden entries included, and keeps the directory. */
+    public void removeContents(String path) {
+        if (path.isBlank() || path.equals("/")) {
+            throw new IllegalArgumentException("refusing to empty \"" + path + "\"");
+        }
+        runChecked("removing the contents of \"" + path + "\"", "find", path, "-mindepth", "1", "-delete");
+    }
+
+    /**
+     * What a path is, seen by the OS user the runner runs as, in one command: whether it
+     * exists, is a directory, how many entries it holds, owner, mode, whether it is
+     * writable and holds a postmaster.pid; for a missing path, its nearest existing
+     * ancestor and whether that is a writable directory (where {@code mkdir -p} would
+     * start).
+     */
+    public DirectoryState probeDirectory(String path) {
+        String script = "p=$1\n"
+                + "printf 'user=%s\\n' \"$(id -un)\"\n"
+                + "if [ -e \"$p\" ]; then\n"
+                + "  echo exists=1\n"
+                + "  if [ -d \"$p\" ]; then\n"
+                + "    echo directory=1\n"
+                + "    if n=$(ls -A -- \"$p\" 2>/dev/null); then\n"
+                + "      if [ -n \"$n\" ]; then printf 'entries=%s\\n' \"$(printf '%s\\n' \"$n\" | wc -l)\"; else echo entries=0; fi\n"
+                + "    fi\n"
+                + "    [ -e \"$p/postmaster.pid\" ] && echo pidfile=1\n"
+                + "  fi\n"
+                + "  stat -c 'owner=%U mode=%a' -- \"$p\"\n"
+                + "  [ -w \"$p\" ] && echo writable=1\n"
+                + "else\n"
+                + "  a=$(dirname -- \"$p\")\n"
+                + "  while [ ! -e \"$a\" ]; do a=$(dirname -- \"$a\"); done\n"
+                + "  [ -d \"$a\" ] && [ -w \"$a\" ] && [ -x \"$a\" ] && echo ancestorwritable=1\n"
+                + "  printf 'ancestor=%s\\n' \"$a\"\n"
+                + "fi\n"
+                + "exit 0\n";
+        CommandResult r = run("sh", "-c", script, "sh", path);
+        if (!r.succeeded()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "inspecting \"" + path + "\" failed on " + runner.describe(),
+                    r.timedOut() ? "no answer within " + TIMEOUT.toSeconds() + " s" : r.lastErrorLine(), null);
+        }
+        Map<String, String> kv = new HashMap<>();
+        for (String line : r.stdout().split("\n")) {
+            int sp = line.startsWith("owner=") ? line.indexOf(" mode=") : -1;
+            if (sp > 0) {
+                kv.put("owner", line.substring("owner=".length(), sp));
+                kv.put("mode", line.substring(sp + " mode=".length()).strip());
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                kv.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return new DirectoryState(path, kv.getOrDefault("user", ""), kv.containsKey("exists"), kv.containsKey("directory"),
+                kv.containsKey("entries") ? OptionalInt.of(Integer.parseInt(kv.get("entries").strip()))
+                        : OptionalInt.empty(),
+                Optional.ofNullable(kv.get("owner")),
+                kv.containsKey("mode") ? OptionalInt.of(Integer.parseInt(kv.get("mode"), 8)) : OptionalInt.empty(),
+                kv.containsKey("writable"), kv.containsKey("pidfile"),
+                Optional.ofNullable(kv.get("ancestor")), kv.containsKey("ancestorwritable"));
+    }
+
+    /**
+     * A path as {@link #probeDirectory} found it.
+     *
+     * @param path the path asked about
+     * @param user the OS user the runner's commands run as
+     * @param exists whether anything is at the path
+     * @param directory whether it is a directory
+     * @param entries the number of entries, hidden ones included; empty when it cannot be listed
+     * @param owner the owner's name, when it exists
+     * @param mode the permission bits, when it exists
+     * @param writable whether {@code user} may write it
+     * @param postmasterPid whether the directory holds a postmaster.pid
+     * @param nearestAncestor for a missing path: its nearest existing ancestor
+     * @param ancestorWritable for a missing path: whether that ancestor is a directory {@code user} may create entries in
+     */
+    public record DirectoryState(String path, String user, boolean exists, boolean directory,
+                                 OptionalInt entries, Optional<String> owner, OptionalInt mode,
+                                 boolean writable, boolean postmasterPid, Optional<String> nearestAncestor,
+                                 boolean ancestorWritable) {
+        /** True when the path is missing or an empty directory. */
+        public boolean absentOrEmpty() {
+            return !exists || (directory && entries.isPresent() && entries.getAsInt() == 0);
+        }
     }
 
     /** Renames a path. */

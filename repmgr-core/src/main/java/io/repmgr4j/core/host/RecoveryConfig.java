@@ -50,6 +50,20 @@ public final class RecoveryConfig {
                 .with("application_name", node.nodeName());
     }
 
+    /**
+     * A copy that also writes another server setting into the same postgresql.auto.conf
+     * (a clone's own {@code port}, say), replacing the value copied from the upstream.
+     */
+    public RecoveryConfig with(String setting, String value) {
+        Objects.requireNonNull(value, "value");
+        if (setting == null || !setting.matches("[A-Za-z_][A-Za-z0-9_.]*")) {
+            throw new IllegalArgumentException("not a setting name: " + setting);
+        }
+        Map<String, String> s = new LinkedHashMap<>(settings);
+        s.put(setting.toLowerCase(Locale.ROOT), value);
+        return new RecoveryConfig(s);
+    }
+
     /** The settings, name to value (primary_conninfo may hold a password: never log them). */
     public Map<String, String> settings() {
         return settings;
@@ -66,9 +80,22 @@ public final class RecoveryConfig {
      * standby.signal. The server must be stopped.
      */
     public void writeTo(NodeHost host, String dataDirectory) {
+        writeSettingsTo(host, dataDirectory);
+        writeSignalTo(host, dataDirectory);
+    }
+
+    /**
+     * The first half of {@link #writeTo}: the settings into postgresql.auto.conf, without
+     * standby.signal (two commands on the host: read, write).
+     */
+    public void writeSettingsTo(NodeHost host, String dataDirectory) {
         String path = dataDirectory + "/" + AUTO_CONF;
-        String current = host.exists(path) ? host.readFile(path) : "";
+        String current = host.readFileIfExists(path).orElse("");
         host.writeFile(path, merge(current), 0600);
+    }
+
+    /** The second half of {@link #writeTo}: creates standby.signal (one command on the host). */
+    public static void writeSignalTo(NodeHost host, String dataDirectory) {
         host.writeFile(dataDirectory + "/" + STANDBY_SIGNAL, "", 0600);
     }
 

@@ -63,6 +63,50 @@ class HostToolsTest {
     }
 
     @Test
+    void directoryProbeRemoveContentsAndOptionalReads() {
+        String dir = scratch + "-probe";
+        NodeHost.DirectoryState missing = host.probeDirectory(dir + "/a/b");
+        assertThat(missing.exists()).isFalse();
+        assertThat(missing.absentOrEmpty()).isTrue();
+        assertThat(missing.user()).isEqualTo(server.osUser());
+        assertThat(missing.nearestAncestor()).contains(server.dataDirectory().getParent().toString());
+        assertThat(missing.ancestorWritable()).isTrue();
+
+        host.mkdirs(dir, 0750);
+        NodeHost.DirectoryState empty = host.probeDirectory(dir);
+        assertThat(empty.exists()).isTrue();
+        assertThat(empty.directory()).isTrue();
+        assertThat(empty.entries()).hasValue(0);
+        assertThat(empty.absentOrEmpty()).isTrue();
+        assertThat(empty.owner()).contains(server.osUser());
+        assertThat(empty.mode()).hasValue(0750);
+        assertThat(empty.writable()).isTrue();
+        assertThat(empty.postmasterPid()).isFalse();
+
+        assertThat(host.readFileIfExists(dir + "/.hidden")).isEmpty();
+        host.writeFile(dir + "/.hidden", "secret\n", 0600);
+        host.writeFile(dir + "/plain", "", 0644);
+        host.mkdirs(dir + "/sub dir/deeper", 0700);
+        assertThat(host.readFileIfExists(dir + "/.hidden")).contains("secret\n");
+        assertThat(host.stat(dir + "/plain")).hasValueSatisfying(st -> assertThat(st.octalMode()).isEqualTo("644"));
+        assertThat(host.list(dir)).doesNotContain(".hidden.repmgr4j-tmp");
+        NodeHost.DirectoryState full = host.probeDirectory(dir);
+        assertThat(full.entries()).hasValue(3);
+        assertThat(full.absentOrEmpty()).isFalse();
+
+        host.removeContents(dir);
+        assertThat(host.isEmptyDirectory(dir)).isTrue();
+        host.removeRecursively(dir);
+
+        NodeHost.DirectoryState data = host.probeDirectory(server.dataDirectory().toString());
+        assertThat(data.postmasterPid()).isTrue();
+        NodeHost.DirectoryState file = host.probeDirectory(server.dataDirectory() + "/PG_VERSION");
+        assertThat(file.exists()).isTrue();
+        assertThat(file.directory()).isFalse();
+        assertThat(file.absentOrEmpty()).isFalse();
+    }
+
+    @Test
     void stopStartAndControlData() {
         assertThat(control.majorVersion("pg_ctl")).isEqualTo(15);
         assertThat(control.isRunning()).isTrue();

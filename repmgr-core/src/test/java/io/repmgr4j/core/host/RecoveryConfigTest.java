@@ -35,4 +35,14 @@ class RecoveryConfigTest {
         // the password's quote is escaped twice: once for conninfo, once for postgresql.conf
         assertThat(merged).contains("password=''it\\\\''s''");
     }
+
+    @Test
+    void extraSettingsReplaceCopiedValues() {
+        RecoveryConfig rc = RecoveryConfig.streamingFrom(node, upstream, Optional.empty())
+                .with("Port", "5434").with("unix_socket_directories", "/tmp/sock");
+        String merged = rc.merge("port = '5433'\nlisten_addresses = '*'\nunix_socket_directories = '/old'\n");
+        assertThat(merged).startsWith("listen_addresses = '*'\n").contains("port = '5434'\n")
+                .contains("unix_socket_directories = '/tmp/sock'\n").doesNotContain("port = '5433'").doesNotContain("/old");
+        assertThat(rc.settings()).containsKey("port");
+    }
 }
