@@ -57,8 +57,10 @@ public final class LocalCommandRunner implements CommandRunner {
             argv.add("-u");
             argv.add(user.get());
             argv.add("--");
-            // runuser keeps the environment it is given (pb.environment() below): the added
-            // variables are not put on argv, where any user could read them (PGPASSWORD).
+            // runuser -u keeps the caller's environment (all but HOME, SHELL, USER and
+            // LOGNAME), so added variables reach the command through the process
+            // environment below; never through argv, where any user could read a
+            // PGPASSWORD in the process list
         }
         argv.addAll(command.argv());
         ProcessBuilder pb = new ProcessBuilder(argv);
