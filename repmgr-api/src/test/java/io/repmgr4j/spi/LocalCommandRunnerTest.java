@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
-/** The local runner's contract: argv, output, stdin, environment, and a timeout that kills the whole tree. */
+/**
+ * The local runner's contract: argv, output, stdin, environment (never on any process's
+ * argv), and a timeout that kills the whole tree.
+ */
 class LocalCommandRunnerTest {
     private final LocalCommandRunner runner = LocalCommandRunner.asCurrentUser();
 
@@ -72,6 +75,21 @@ class LocalCommandRunnerTest {
         LocalCommandRunner asPostgres = LocalCommandRunner.asUser("postgres");
         assertThat(asPostgres.run(Command.of("id", "-un")).stdout().strip()).isEqualTo("postgres");
         killsTheWholeTree(asPostgres);
+    }
+
+    @Test
+    void addedVariablesReachTheCommandButNotTheArgumentsOfAnyProcess() {
+        LocalCommandRunner runner = LocalCommandRunner.asUser("postgres");
+        assumeTrue(runner.switchesTo().isPresent(), "only a root JVM switches users");
+        // the command prints its variable, then the argument vectors of itself and its parent (runuser)
+        CommandResult r = runner.run(Command.of("sh", "-c",
+                        "echo \"value=$SECRET_FOR_TEST\"; tr '\\0' ' ' < /proc/$$/cmdline; echo; tr '\\0' ' ' < /proc/$PPID/cmdline")
+                .withEnv("SECRET_FOR_TEST", "s3cr3t"));
+        assertThat(r.succeeded()).as(r.stderr()).isTrue();
+        String[] lines = r.stdout().split("\n");
+        assertThat(lines[0]).isEqualTo("value=s3cr3t");
+        assertThat(lines[1]).doesNotContain("s3cr3t");
+        assertThat(lines[2]).contains("runuser").doesNotContain("s3cr3t");
     }
 
     private static void killsTheWholeTree(LocalCommandRunner r) throws IOException {
