@@ -1,54 +1,76 @@
 package io.repmgr4j.examples;
 
+import io.repmgr4j.CloneReport;
 import io.repmgr4j.ClusterStatus;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationCluster;
 import io.repmgr4j.core.ReplicationClusters;
 import io.repmgr4j.format.ClusterShowFormat;
 import io.repmgr4j.format.EventTableFormat;
-import io.repmgr4j.testkit.PgReplicaSet;
+import io.repmgr4j.format.PlanFormat;
+import io.repmgr4j.testkit.PgSandbox;
 import io.repmgr4j.testkit.PgServer;
 import java.time.Duration;
 
 /**
- * The README's demo: a primary and two standbys on loopback, registered through the
- * library, shown the way {@code repmgr cluster show} shows them; then one standby is
- * killed and shown again. Everything it started is stopped and deleted at the end.
+ * The README's demo: a primary on loopback, registered through the library, and two
+ * standbys the library clones from it (a dry run first, then clone, start, streaming
+ * check and registration in one chain), shown the way {@code repmgr cluster show} shows
+ * them; then one standby is killed and shown again. Everything it started is stopped and
+ * deleted at the end.
  */
 public final class Demo {
     private Demo() {
     }
 
     public static void main(String[] args) {
-        say("starting a primary and two streaming standbys on 127.0.0.1 (throw-away data directories)");
-        try (PgReplicaSet servers = PgReplicaSet.start(3)) {
-            PgServer pg1 = servers.server("pg1");
-            PgServer pg2 = servers.server("pg2");
-            PgServer pg3 = servers.server("pg3");
+        say("starting a primary on 127.0.0.1 (throw-away data directory)");
+        try (PgServer pg1 = PgServer.builder().name("pg1").start();
+             PgSandbox place2 = PgSandbox.allocate("pg2");   // a free port and an empty place for a data directory
+             PgSandbox place3 = PgSandbox.allocate("pg3");
+             ReplicationCluster cluster = ReplicationClusters.connect(pg1.conninfo())) {
 
-            try (ReplicationCluster cluster = ReplicationClusters.connect(pg1.conninfo())) {
-                say("primary register (node 1, pg1)");
-                cluster.registerPrimary(config(1, pg1, 100)).execute();
+            say("primary register (node 1, pg1)");
+            cluster.registerPrimary(config(1, pg1, 100)).execute();
 
-                say("standby register (node 2, pg2) and (node 3, pg3), waiting until each streams");
-                cluster.registerStandby(config(2, pg2, 80)).waitUntilAttached(Duration.ofSeconds(30)).execute();
-                cluster.registerStandby(config(3, pg3, 20)).upstreamNodeId(1)
-                        .waitUntilAttached(Duration.ofSeconds(30)).execute();
+            NodeConfig node2 = config(2, place2, 80);
+            say("standby clone --dry-run (node 2, pg2)");
+            System.out.print(PlanFormat.text(cluster.cloneStandby(node2).fastCheckpoint(true).plan()));
 
-                say("cluster show");
-                ClusterStatus status = cluster.show().execute();
-                System.out.print(ClusterShowFormat.table(status));
+            say("standby clone, start, wait until streaming, standby register (node 2, pg2)");
+            CloneReport r2 = clone(cluster, node2, place2).execute();
+            System.out.println(PlanFormat.steps(r2.steps()).stripTrailing());
+            System.out.printf("copied %.1f MB in %d ms (%.0f MB/s): %s%n", r2.sizeBytes() / 1048576.0,
+                    r2.copyDuration().toMillis(), r2.throughputBytesPerSecond() / 1048576.0, r2.commandLine());
 
-                say("cluster event");
-                System.out.print(EventTableFormat.table(cluster.events().list()));
+            say("the same for node 3 (pg3), cloned from and attached to pg2: a cascading standby");
+            clone(cluster, config(3, place3, 20), place3).upstreamNodeId(2).execute();
+            PgServer pg3 = place3.adopt(); // the test kit takes over the running server (and cleans it up)
+            place2.adopt();
 
-                say("kill -9 of pg3's postmaster, then cluster show again");
-                pg3.kill9();
-                System.out.print(ClusterShowFormat.table(cluster.show().timeout(Duration.ofSeconds(5)).execute()));
-            }
+            say("cluster show");
+            ClusterStatus status = cluster.show().execute();
+            System.out.print(ClusterShowFormat.table(status));
+
+            say("cluster event");
+            System.out.print(EventTableFormat.table(cluster.events().list()));
+
+            say("kill -9 of pg3's postmaster, then cluster show again");
+            pg3.kill9();
+            System.out.print(ClusterShowFormat.table(cluster.show().timeout(Duration.ofSeconds(5)).execute()));
             say("stopping the servers and deleting their directories");
         }
         say("done");
+    }
+
+    /** The chain the demo runs for each standby; the new server uses its place's socket directory. */
+    private static ReplicationCluster.StandbyClone clone(ReplicationCluster cluster, NodeConfig node, PgSandbox place) {
+        return cluster.cloneStandby(node)
+                .fastCheckpoint(true)
+                .serverSetting("unix_socket_directories", place.socketDirectory().toString())
+                .thenStart()
+                .waitUntilStreaming(Duration.ofSeconds(30))
+                .thenRegister();
     }
 
     private static NodeConfig config(int id, PgServer server, int priority) {
@@ -58,6 +80,17 @@ public final class Demo {
                 .conninfo(server.conninfo())
                 .dataDirectory(server.dataDirectory().toString())
                 .pgBindir(server.bindir().toString())
+                .priority(priority)
+                .build();
+    }
+
+    private static NodeConfig config(int id, PgSandbox place, int priority) {
+        return NodeConfig.builder()
+                .nodeId(id)
+                .nodeName(place.name())
+                .conninfo(place.conninfo())
+                .dataDirectory(place.dataDirectory().toString())
+                .pgBindir(place.bindir().toString())
                 .priority(priority)
                 .build();
     }

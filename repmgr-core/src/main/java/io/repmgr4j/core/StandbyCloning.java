@@ -267,7 +267,7 @@ final class StandbyCloning {
         String commandLine = upstream == null ? "" : upstream.conninfo().maskIn(shellQuote(argv));
         boolean slotToCreate = createSlot;
         Plan plan = Plan.builder().operation(OPERATION).checks(checks)
-                .steps(steps(o, upstream, upstreamRecord, targetState, slot, slotToCreate, commandLine, runner, control))
+                .steps(steps(o, upstream, upstreamRecord, targetState, facts, slot, slotToCreate, commandLine, runner, control))
                 .build();
         return new Prepared(plan, node, runner, Optional.ofNullable(upstream), upstreamRecord, facts, targetState, slot,
                 slotToCreate, argv, commandLine);
@@ -471,8 +471,8 @@ final class StandbyCloning {
     }
 
     private List<String> steps(CloneOptions o, Upstream up, Optional<NodeRecord> upRecord, Optional<DirectoryState> target,
-                               Optional<String> slot, boolean createSlot, String commandLine, CommandRunner runner,
-                               PgControl control) {
+                               Optional<Facts> facts, Optional<String> slot, boolean createSlot, String commandLine,
+                               CommandRunner runner, PgControl control) {
         List<String> steps = new ArrayList<>();
         String dir = "\"" + o.node().dataDirectory() + "\"";
         String where = up == null ? "the upstream" : hostPort(up.conninfo());
@@ -483,9 +483,17 @@ final class StandbyCloning {
             steps.add("create replication slot \"" + slot.get() + "\" on " + where);
         }
         steps.add("run on " + runner.describe() + ": " + commandLine);
+        boolean chmod = target.map(DirectoryState::exists).orElse(true)
+                || !facts.map(f -> f.dataDirectoryMode().equals("0700")).orElse(false);
+        List<String> settings = new ArrayList<>();
+        if (o.node().conninfo().get("port").isPresent()) {
+            settings.add("port=" + o.node().conninfo().port());
+        }
+        settings.addAll(o.serverSettings().keySet());
         steps.add("write standby.signal and primary_conninfo (application_name=" + o.node().nodeName()
-                + (slot.isPresent() ? ", primary_slot_name=" + slot.get() : "") + ") into " + dir);
-        steps.add("set the permissions of " + dir + " to 0700");
+                + (slot.isPresent() ? ", primary_slot_name=" + slot.get() : "") + ")"
+                + (settings.isEmpty() ? "" : ", " + String.join(", ", settings)) + " into " + dir
+                + (chmod ? " and set its permissions to 0700" : ""));
         steps.add("record event \"" + Events.STANDBY_CLONE + "\"");
         if (o.startTimeout().isPresent()) {
             steps.add("start the server (" + (o.node().serviceStartCommand().isPresent() ? "service_start_command"

@@ -505,4 +505,30 @@ class StandbyCloneTest {
         assertThat(s.dataDirectory()).doesNotExist();
         assertThat(cloneEvents(7)).first().satisfies(ev -> assertThat(ev.successful()).isFalse());
     }
+
+    @Test
+    @Order(22)
+    void aPartialCopyThatCannotBeRemovedIsMarkedAndLosesItsStandbySignal() {
+        PgSandbox s = sandbox("stuck");
+        String dir = s.dataDirectory().toString();
+        NodeHost host = new NodeHost(s.runner());
+        host.mkdirs(dir + "/base/locked", 0700);
+        host.writeFile(dir + "/base/locked/16384", "data", 0600);
+        host.writeFile(dir + "/standby.signal", "", 0600);
+        host.chmod(dir + "/base/locked", 0500); // its file cannot be deleted now
+        try {
+            assertThatThrownBy(() -> StandbyCloning.removePartialCopy(host, dir, false))
+                    .isInstanceOfSatisfying(ReplicationException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.BAD_BASEBACKUP);
+                        assertThat(e.getMessage()).isEqualTo("the partial copy in \"" + dir + "\" could not be removed");
+                        assertThat(e.detail()).hasValueSatisfying(d -> assertThat(d)
+                                .contains("it holds no standby.signal and is marked with " + StandbyCloning.INCOMPLETE_MARKER));
+                        assertThat(e.hint()).hasValueSatisfying(h -> assertThat(h).contains("by hand"));
+                    });
+            assertThat(host.exists(dir + "/standby.signal")).isFalse();
+            assertThat(host.readFile(dir + "/" + StandbyCloning.INCOMPLETE_MARKER)).contains("Do not start a server on it");
+        } finally {
+            host.chmod(dir + "/base/locked", 0700);
+        }
+    }
 }

@@ -86,6 +86,33 @@ class PgSandboxTest {
     }
 
     @Test
+    void aServerAlreadyStartedByTheCodeUnderTestIsTakenOverNotRestarted() throws Exception {
+        try (PgServer primary = PgServer.builder().name("upstream2").start();
+             PgSandbox sandbox = PgSandbox.allocate("started")) {
+            String data = sandbox.dataDirectory().toString();
+            CommandResult copy = sandbox.runner().run(Command.of(sandbox.bindir().resolve("pg_basebackup").toString(),
+                    "-D", data, "-d", primary.conninfo().render(), "-X", "stream", "-c", "fast")
+                    .withWorkingDirectory("/").withTimeout(Duration.ofMinutes(2)));
+            assertThat(copy.succeeded()).as(copy.stderr()).isTrue();
+            // started the way a library would: its own pg_ctl, its own log, on the sandbox's port and socket directory
+            CommandResult start = sandbox.runner().run(Command.of(sandbox.bindir().resolve("pg_ctl").toString(), "start", "-w",
+                    "-D", data, "-l", sandbox.baseDirectory().resolve("library.log").toString(),
+                    "-o", "-p " + sandbox.port() + " -k " + sandbox.socketDirectory() + " -c listen_addresses=127.0.0.1")
+                    .withWorkingDirectory("/").withTimeout(Duration.ofMinutes(1)));
+            assertThat(start.succeeded()).as(start.stderr()).isTrue();
+            long pid = Long.parseLong(Files.readAllLines(sandbox.dataDirectory().resolve("postmaster.pid")).get(0).strip());
+
+            PgServer adopted = sandbox.adopt();
+            assertThat(adopted.postmasterPid()).isEqualTo(pid);
+            assertThat(adopted.query("SELECT 1", Integer.class)).isEqualTo(1);
+
+            sandbox.close();
+            assertThat(adopted.isRunning()).isFalse();
+            assertThat(sandbox.baseDirectory()).doesNotExist();
+        }
+    }
+
+    @Test
     void closingAnEmptySandboxRemovesItsDirectories() {
         PgSandbox sandbox = PgSandbox.allocate("empty");
         Path base = sandbox.baseDirectory();
