@@ -157,7 +157,13 @@ public final class SshCommandRunner implements CommandRunner, AutoCloseable {
                 throw new ReplicationException(ErrorCode.BAD_SSH, "cannot start \"" + command.argv().get(0)
                         + "\" over SSH on " + options.target(), e.getMessage(),
                         "check the SSH server's MaxSessions and that the host is reachable", e);
+            } catch (RuntimeException e) {
+                pool.release(lease, false);
+                throw e;
             }
+        } catch (RuntimeException e) {
+            pool.release(lease, false);
+            throw e;
         }
         boolean broken = false;
         try {
