@@ -632,6 +632,7 @@ final class SwitchoverOperation {
         }
         RejoinOperation.Attach a = new RejoinOperation.Attach(s.primaryConfig, s.primary, newPrimary, s.primaryControl,
                 s.o.forceRewind(), s.o.alwaysPromote(), s.o.timeout(), false);
+        a.leaving = s.siblings.stream().map(NodeRecord::nodeId).collect(java.util.stream.Collectors.toSet());
         run.step("check that " + s.primary.describe() + " can attach to " + newPrimary.describe(), () -> {
             List<String> found = new ArrayList<>();
             found.add(rejoin.checkStopped(a).detail());
