@@ -115,7 +115,14 @@ final class SwitchoverOperation {
                         f.reason().hint().orElse(null), report, f.reason());
             }
             if (!dryRun) {
-                s.targetConn = topo.ctx.connect(s.target.conninfo());
+                try {
+                    s.targetConn = topo.ctx.connect(s.target.conninfo());
+                } catch (ReplicationException e) {
+                    String message = "unable to connect to " + s.target.describe() + "; nothing was changed";
+                    topo.failureEvent(targetId, Events.STANDBY_SWITCHOVER, message);
+                    throw new OperationException(ErrorCode.SWITCHOVER_FAIL, message, OperationRun.describe(e),
+                            "check that the target is running, then try again", s.run.report(false, message), e);
+                }
             }
             try {
                 s.run.run(beforePromotion(s));
