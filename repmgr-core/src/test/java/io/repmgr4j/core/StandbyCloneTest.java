@@ -339,13 +339,18 @@ class StandbyCloneTest {
     @Order(12)
     void upstreamWithoutMetadata() {
         PgSandbox s = sandbox("nometa");
-        try (PgServer bare = PgServer.builder().name("bare").start()) {
+        try (PgServer bare = PgServer.builder().name("bare").setting("wal_log_hints", "off").start()) {
             Plan plan = clone(config(12, s), s).upstreamConninfo(bare.conninfo()).plan();
             assertThat(plan.ready()).isFalse();
             assertThat(plan.check(StandbyCloning.CHECK_METADATA)).hasValueSatisfying(c ->
                     assertThat(c.outcome()).isEqualTo(CheckOutcome.FAILED));
             assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM_NODE)).hasValueSatisfying(c ->
                     assertThat(c.outcome()).isEqualTo(CheckOutcome.WARNING));
+            assertThat(plan.check(StandbyCloning.CHECK_REWIND)).hasValueSatisfying(c -> {
+                assertThat(c.outcome()).isEqualTo(CheckOutcome.WARNING);
+                assertThat(c.detail()).isEqualTo("data checksums are not enabled and \"wal_log_hints\" is \"off\"");
+                assertThat(c.hint()).hasValueSatisfying(h -> assertThat(h).contains("pg_rewind requires \"wal_log_hints\""));
+            });
             assertThatThrownBy(() -> clone(config(12, s), s).upstreamConninfo(bare.conninfo()).execute())
                     .isInstanceOfSatisfying(ReplicationException.class, e -> {
                         assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG);
