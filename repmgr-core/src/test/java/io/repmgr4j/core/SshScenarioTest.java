@@ -194,6 +194,11 @@ class SshScenarioTest {
                         others.add(servers.get(id).name());
                     }
                 }
+                // the operation saw each sibling's WAL receiver attach; the new primary may still list it in
+                // "catchup" for a moment, so wait (bounded) for "streaming" there too
+                for (String other : others) {
+                    servers.get(target).waitForStreaming(other, WAIT);
+                }
                 assertThat(TopologyFixture.streamingFrom(servers.get(target))).containsExactlyElementsOf(others);
                 writer.awaitCommits(5, Duration.ofSeconds(10));
                 previous = target;
