@@ -22,6 +22,7 @@ import java.util.Map;
  * ({@code switchover_write_gap_ms}), the acknowledged commits missing afterwards
  * ({@code lost_commits}), and the median time of a rejoin with crash recovery and
  * pg_rewind of a primary killed with SIGKILL after a promotion ({@code rejoin_ms}).
+ * Argument {@code fsync=on} runs the servers with fsync on (default: the test kit's off).
  */
 public final class SwitchoverBenchmark {
     private static final int SWITCHOVERS = 6;
@@ -31,7 +32,9 @@ public final class SwitchoverBenchmark {
     }
 
     public static void main(String[] args) {
-        try (PgReplicaSet set = PgReplicaSet.start(3)) {
+        // "fsync=on" runs the servers durably (the test kit's default is fsync=off)
+        boolean fsync = List.of(args).contains("fsync=on");
+        try (PgReplicaSet set = PgReplicaSet.start(3, b -> b.setting("fsync", fsync ? "on" : "off"))) {
             Map<Integer, PgServer> servers = new LinkedHashMap<>();
             Map<Integer, NodeConfig> configs = new LinkedHashMap<>();
             ReplicationClusters.Builder b = ReplicationClusters.builder();
@@ -66,6 +69,10 @@ public final class SwitchoverBenchmark {
                         if (round == SWITCHOVERS - 1) {
                             System.out.print(OperationReportFormat.text(r));
                         }
+                        System.out.println("switchover round " + round + ": checks " + (r.duration().toMillis()
+                                - r.steps().stream().mapToLong(st -> st.duration().orElse(Duration.ZERO).toMillis()).sum())
+                                + " ms, steps " + r.steps().stream().map(st -> st.name().split(" ")[0] + "="
+                                + st.duration().orElse(Duration.ZERO).toMillis()).toList());
                         writer.awaitCommits(20, Duration.ofSeconds(10));
                         switchoverMs.add((t1 - t0) / 1_000_000);
                         gapMs.add(writer.longestGap(t0, t1).toMillis());
