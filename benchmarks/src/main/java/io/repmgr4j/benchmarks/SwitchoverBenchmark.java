@@ -22,6 +22,8 @@ import java.util.Map;
  * ({@code switchover_write_gap_ms}), the acknowledged commits missing afterwards
  * ({@code lost_commits}), and the median time of a rejoin with crash recovery and
  * pg_rewind of a primary killed with SIGKILL after a promotion ({@code rejoin_ms}).
+ * Also {@code rejoin_pg_rewind_step_ms}: the part of a rejoin spent in the pg_rewind step
+ * (pg_rewind copies every WAL file of the source it does not find on the node).
  * Argument {@code fsync=on} runs the servers with fsync on (default: the test kit's off).
  */
 public final class SwitchoverBenchmark {
@@ -84,6 +86,7 @@ public final class SwitchoverBenchmark {
                 }
 
                 List<Long> rejoinMs = new ArrayList<>();
+                List<Long> rewindMs = new ArrayList<>();
                 for (int round = 0; round < REJOINS; round++) {
                     int next = primary == 1 ? 2 : 1;
                     PgServer old = servers.get(primary);
@@ -101,6 +104,8 @@ public final class SwitchoverBenchmark {
                     if (round == REJOINS - 1) {
                         System.out.print(OperationReportFormat.text(r));
                     }
+                    rewindMs.add(r.steps().stream().filter(st -> st.name().startsWith("pg_rewind"))
+                            .mapToLong(st -> st.duration().orElse(Duration.ZERO).toMillis()).sum());
                     long steps = r.steps().stream().mapToLong(st -> st.duration().orElse(Duration.ZERO).toMillis()).sum();
                     System.out.println("rejoin round " + round + ": checks " + (r.duration().toMillis() - steps) + " ms, steps "
                             + r.steps().stream().map(st -> st.name().split(" ")[0] + "=" + st.duration().orElse(Duration.ZERO).toMillis())
@@ -116,6 +121,7 @@ public final class SwitchoverBenchmark {
                 Stats.figure("switchover_write_gap_ms", Stats.median(gapMs));
                 Stats.figure("lost_commits", lost);
                 Stats.figure("rejoin_ms", Stats.median(rejoinMs));
+                Stats.figure("rejoin_pg_rewind_step_ms", Stats.median(rewindMs));
             }
         }
     }
