@@ -1,5 +1,6 @@
 package io.repmgr4j;
 
+import io.repmgr4j.plan.OperationReport;
 import io.repmgr4j.spi.MetadataStore;
 import java.time.Duration;
 import java.util.List;
@@ -105,6 +106,152 @@ public interface ReplicationCluster extends AutoCloseable {
 
         List<EventRecord> list();
     }
+
+    // ------------------------------------------------------------ topology changes
+    //
+    // Each of these runs its checks first and changes nothing when one fails; plan() runs
+    // the checks and lists the steps without changing anything. They hold a cluster-wide
+    // lock, so two of them (on this or any other handle) never interleave: the second is
+    // refused with an error naming the one in progress. A failure after something was
+    // changed throws an io.repmgr4j.plan.OperationException whose report says what ran and
+    // in which state the cluster was left.
+
+    /**
+     * {@code repmgr standby promote}: promotes a running standby to primary (pg_promote,
+     * waiting up to its promote_check_timeout), marks the old primary's record inactive and
+     * adds 1 to the voting term. Refused when the node is not a standby, or while the
+     * registered primary is still running as primary (unless forced).
+     */
+    StandbyPromotion promote(int nodeId);
+
+    /** {@link #promote(int)} for a node given by its configuration (which the handle remembers). */
+    StandbyPromotion promote(NodeConfig node);
+
+    /**
+     * {@code repmgr standby follow}: re-points a running standby to another upstream (by
+     * default the current primary) in place (primary_conninfo by ALTER SYSTEM and a reload
+     * on PostgreSQL 13+), after checking that it can: same system identifier, and the
+     * upstream's timeline history forks at or after the standby's position. A standby
+     * that diverged is refused with a hint to rejoin it with pg_rewind.
+     */
+    StandbyFollow follow(NodeConfig standby);
+
+    /** {@link #follow(NodeConfig)} for a registered node by id (SQL is enough on PostgreSQL 13+). */
+    StandbyFollow follow(int nodeId);
+
+    /**
+     * {@code repmgr standby switchover}: makes a streaming standby the primary and the
+     * current primary its standby, with the shortest possible write gap: CHECKPOINT, fast
+     * stop of the primary, check of its clean shutdown, wait until the target has received
+     * the shutdown checkpoint, promotion, restart of the old primary as a standby, siblings
+     * follow (option), and a check that every node streams from the new primary. The
+     * configurations (data directory, bindir, service commands) and runners of the primary
+     * and the target must be known to the handle. A switchover never ends without a
+     * writable primary: if a step fails before the target is promoted, the old primary is
+     * brought back as primary.
+     */
+    StandbySwitchover switchover(int targetNodeId);
+
+    /** {@link #switchover(int)} to a node given by its configuration. */
+    StandbySwitchover switchover(NodeConfig target);
+
+    /**
+     * {@code repmgr node rejoin}: attaches a stopped node (typically a failed or demoted
+     * primary) as a standby of a target (by default the current primary), running crash
+     * recovery first when asked and pg_rewind when needed and allowed; configuration files
+     * in the data directory survive the rewind.
+     */
+    NodeRejoin rejoin(NodeConfig node);
+
+    /** Options of {@link #promote}. */
+    interface StandbyPromotion {
+        /** Make every other standby of the old primary follow the new one (default false). */
+        StandbyPromotion siblingsFollow(boolean siblingsFollow);
+
+        /** Promote even while the registered primary is running as primary (two primaries!). */
+        StandbyPromotion force(boolean force);
+
+        /** How long to wait for the promotion; default the node's promote_check_timeout. */
+        StandbyPromotion timeout(Duration timeout);
+
+        /** Dry run: checks and planned steps; nothing is changed. */
+        OperationReport plan();
+
+        OperationReport execute();
+    }
+
+    /** Options of {@link #follow}. */
+    interface StandbyFollow {
+        /** The new upstream (the primary or another standby); default the current primary. */
+        StandbyFollow upstreamNodeId(int upstreamNodeId);
+
+        /** How long to wait until the standby streams from its new upstream; default its standby_reconnect_timeout. */
+        StandbyFollow timeout(Duration timeout);
+
+        OperationReport plan();
+
+        OperationReport execute();
+    }
+
+    /** Options of {@link #switchover}. */
+    interface StandbySwitchover {
+        /** Make the other standbys of the old primary follow the new one (default false). */
+        StandbySwitchover siblingsFollow(boolean siblingsFollow);
+
+        /** Run pg_rewind on the old primary when it cannot attach otherwise (default false: report it instead). */
+        StandbySwitchover forceRewind(boolean forceRewind);
+
+        /**
+         * Promote the target even when the old primary, once stopped, was not shut down
+         * cleanly, or the target did not receive its shutdown checkpoint in time (data may
+         * be lost). Never while the old primary is still running.
+         */
+        StandbySwitchover alwaysPromote(boolean alwaysPromote);
+
+        /**
+         * The largest replication lag (bytes the target has not yet received) at which the
+         * switchover starts; a target further behind is waited for (up to the timeout), then
+         * refused. Default 16 MiB.
+         */
+        StandbySwitchover maxLag(long bytes);
+
+        /**
+         * How long to wait for the target to stream and catch up before the stop, and for
+         * nodes to stream from the new primary afterwards. Default 60 s.
+         */
+        StandbySwitchover timeout(Duration timeout);
+
+        OperationReport plan();
+
+        OperationReport execute();
+    }
+
+    /** Options of {@link #rejoin}. */
+    interface NodeRejoin {
+        /** The node to attach to, by its connection string; it must be a registered, running primary. */
+        NodeRejoin target(ConnInfo target);
+
+        /** The node to attach to, by id. Default: the current primary. */
+        NodeRejoin targetNodeId(int targetNodeId);
+
+        /** Run pg_rewind when the node diverged from the target (needs wal_log_hints or data checksums). */
+        NodeRejoin forceRewind(boolean forceRewind);
+
+        /**
+         * When the node did not shut down cleanly, run its crash recovery first (single-user
+         * mode: no connections, no replication), then go on. Default false: refuse.
+         */
+        NodeRejoin recoverCrashedNode(boolean recover);
+
+        /** How long to wait until the node streams from the target; default its node_rejoin_timeout. */
+        NodeRejoin timeout(Duration timeout);
+
+        OperationReport plan();
+
+        OperationReport execute();
+    }
+
+    // ------------------------------------------------------------ failover daemons
 
     /**
      * The failover daemon (repmgrd's role) for one node, not started yet: add listeners,

@@ -60,11 +60,10 @@ public final class LocalCommandRunner implements CommandRunner {
             argv.add("-u");
             argv.add(user.get());
             argv.add("--");
-            if (!command.environment().isEmpty()) {
-                // runuser keeps the environment, but be explicit for variables we add
-                argv.add("env");
-                command.environment().forEach((k, v) -> argv.add(k + "=" + v));
-            }
+            // runuser -u keeps the caller's environment (all but HOME, SHELL, USER and
+            // LOGNAME), so added variables reach the command through the process
+            // environment below; never through argv, where any user could read a
+            // PGPASSWORD in the process list
         }
         argv.addAll(command.argv());
         ProcessBuilder pb = new ProcessBuilder(argv);

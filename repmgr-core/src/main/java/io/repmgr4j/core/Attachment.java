@@ -80,6 +80,12 @@ final class Attachment {
 
     /** Waits until the standby streams from the upstream, polling; fails after {@code timeout}. */
     static void await(ClusterContext ctx, ConnInfo standby, String nodeName, ConnInfo upstream, Duration timeout) {
+        await(ctx, standby, nodeName, upstream, timeout, Duration.ofMillis(200));
+    }
+
+    /** Waits until the standby streams from the upstream, polling every {@code poll}; fails after {@code timeout}. */
+    static void await(ClusterContext ctx, ConnInfo standby, String nodeName, ConnInfo upstream, Duration timeout,
+                      Duration poll) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             if (isAttached(ctx, standby, nodeName, upstream)) {
@@ -93,7 +99,7 @@ final class Attachment {
                         "check primary_conninfo on the standby and the upstream's pg_hba.conf, or wait longer");
             }
             try {
-                Thread.sleep(200);
+                Thread.sleep(poll.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ReplicationException(ErrorCode.NODE_STATUS, "interrupted while waiting for node \"" + nodeName + "\" to attach");

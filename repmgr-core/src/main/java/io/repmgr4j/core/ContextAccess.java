@@ -9,10 +9,12 @@ import io.repmgr4j.core.daemon.ClusterAccess;
 import io.repmgr4j.core.daemon.TopologyActions;
 import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.MetadataStore;
+import io.repmgr4j.sql.AdvisoryLocks;
 import io.repmgr4j.sql.PgConnections;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /** The daemon package's view of one cluster handle's context. Thread-safe. */
 final class ContextAccess implements ClusterAccess {
@@ -23,7 +25,7 @@ final class ContextAccess implements ClusterAccess {
     ContextAccess(ClusterContext ctx, ClusterProbe probe) {
         this.ctx = ctx;
         this.probe = probe;
-        this.topology = ClusterAccess.fallbackTopology(this);
+        this.topology = new DaemonTopologyActions(ctx);
     }
 
     @Override
@@ -40,6 +42,11 @@ final class ContextAccess implements ClusterAccess {
     @Override
     public List<NodeRecord> readNodes() {
         return ctx.readNodes();
+    }
+
+    @Override
+    public void remember(List<NodeRecord> nodes) {
+        ctx.remember(nodes);
     }
 
     @Override
@@ -75,5 +82,12 @@ final class ContextAccess implements ClusterAccess {
     @Override
     public TopologyActions topology() {
         return topology;
+    }
+
+    @Override
+    public Optional<String> topologyOperation(Connection node) {
+        return AdvisoryLocks.holders(node, TopologyLock.KEY).stream().findFirst()
+                .map(h -> h.startsWith(TopologyLock.LABEL_PREFIX) ? h.substring(TopologyLock.LABEL_PREFIX.length()) : h)
+                .map(h -> h.isBlank() ? "an unnamed session" : h);
     }
 }

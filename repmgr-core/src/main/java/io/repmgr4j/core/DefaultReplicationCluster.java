@@ -26,6 +26,7 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     private final ClusterContext ctx;
     private final Registration registration;
     private final ClusterProbe probe;
+    private final TopologyBuilders topology;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Daemons daemons;
 
@@ -34,6 +35,7 @@ final class DefaultReplicationCluster implements ReplicationCluster {
         this.registration = new Registration(ctx);
         this.probe = new ClusterProbe(ctx);
         this.daemons = new Daemons(new ContextAccess(ctx, probe));
+        this.topology = new TopologyBuilders(ctx, this::open);
     }
 
     private void open() {
@@ -184,6 +186,41 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     public MetadataStore metadata() {
         open();
         return ctx.primaryStore();
+    }
+
+    @Override
+    public StandbyPromotion promote(int nodeId) {
+        return topology.promote(nodeId);
+    }
+
+    @Override
+    public StandbyPromotion promote(NodeConfig node) {
+        return topology.promote(node);
+    }
+
+    @Override
+    public StandbyFollow follow(NodeConfig standby) {
+        return topology.follow(standby);
+    }
+
+    @Override
+    public StandbyFollow follow(int nodeId) {
+        return topology.follow(nodeId);
+    }
+
+    @Override
+    public StandbySwitchover switchover(int targetNodeId) {
+        return topology.switchover(targetNodeId);
+    }
+
+    @Override
+    public StandbySwitchover switchover(NodeConfig target) {
+        return topology.switchover(target);
+    }
+
+    @Override
+    public NodeRejoin rejoin(NodeConfig node) {
+        return topology.rejoin(node);
     }
 
     @Override

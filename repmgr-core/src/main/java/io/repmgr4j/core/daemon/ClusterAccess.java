@@ -32,6 +32,13 @@ public interface ClusterAccess {
     /** The node records, from the first reachable node holding the metadata. */
     List<NodeRecord> readNodes();
 
+    /**
+     * Tells the handle about the nodes a daemon read from its local copy of the metadata,
+     * so that the handle's operations can reach the cluster through any of them when the
+     * seeds are down.
+     */
+    void remember(List<NodeRecord> nodes);
+
     /** The connection string of the running, writable primary. */
     ConnInfo locatePrimary();
 
@@ -57,11 +64,9 @@ public interface ClusterAccess {
     TopologyActions topology();
 
     /**
-     * The daemon's fallback promote and follow ({@code pg_promote}; ALTER SYSTEM SET
-     * primary_conninfo and a reload), for a {@link #topology()} until the library's own
-     * topology operations are wired in.
+     * What topology operation (switchover, promote, follow, rejoin) holds the cluster-wide
+     * lock on the server of {@code node}, if any: a daemon does not start a failover
+     * while one runs (a switchover stops the primary on purpose).
      */
-    static TopologyActions fallbackTopology(ClusterAccess access) {
-        return new FallbackTopologyActions(access);
-    }
+    java.util.Optional<String> topologyOperation(Connection node);
 }

@@ -114,14 +114,17 @@ final class EventSink implements AutoCloseable {
             }
             pending.addLast(e);
         }
-        announce(e, context);
+        announce(e, context, true);
         return e;
     }
 
-    /** Tells listeners (and the command) of an event some operation recorded itself. */
+    /**
+     * Tells this daemon's listeners (and the command) of an event an operation recorded
+     * itself; the operation told the cluster handle's listeners already.
+     */
     void announceOnly(EventRecord e) {
         last = e;
-        announce(e, Context.NONE);
+        announce(e, Context.NONE, false);
     }
 
     int pendingCount() {
@@ -168,7 +171,7 @@ final class EventSink implements AutoCloseable {
         });
     }
 
-    private void announce(EventRecord e, Context context) {
+    private void announce(EventRecord e, Context context, boolean clusterListeners) {
         submit(() -> {
             for (EventListener l : listeners) {
                 try {
@@ -177,10 +180,12 @@ final class EventSink implements AutoCloseable {
                     LOG.warn("[{}] event listener {} threw on {}: {}", self.nodeName(), l, e.event(), ex.toString());
                 }
             }
-            try {
-                access.notifyListeners(e);
-            } catch (RuntimeException ex) {
-                LOG.warn("[{}] cluster listener threw on {}: {}", self.nodeName(), e.event(), ex.toString());
+            if (clusterListeners) {
+                try {
+                    access.notifyListeners(e);
+                } catch (RuntimeException ex) {
+                    LOG.warn("[{}] cluster listener threw on {}: {}", self.nodeName(), e.event(), ex.toString());
+                }
             }
             runCommand(e, context);
         });

@@ -120,6 +120,8 @@ final class NodeMonitor implements Runnable {
     /** The upstream this node was just made to follow, trusted until the local copy of its record says so too. */
     private int followedTo;
     private Instant followedUntil = Instant.MIN;
+    /** Set while a failover waits for another topology operation (a switchover, say) to end. */
+    private boolean waitingForOperation;
 
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
@@ -163,6 +165,7 @@ final class NodeMonitor implements Runnable {
         }
         try {
             nodes = localStore.nodes();
+            access.remember(nodes);
         } catch (ReplicationException e) {
             throw new ReplicationException(ErrorCode.BAD_CONFIG, "no repmgr metadata on local node \"" + self.nodeName() + "\"",
                     e.getMessage(), "register the primary (and this node) before starting its daemon", e);
@@ -382,6 +385,7 @@ final class NodeMonitor implements Runnable {
     private void refreshMetadata() {
         try {
             nodes = localStore.nodes();
+            access.remember(nodes);
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not read node records: {}", self.nodeName(), e.getMessage());
         }
@@ -555,6 +559,7 @@ final class NodeMonitor implements Runnable {
         mode = DaemonMode.MONITORING;
         degradedReason = null;
         degradedByPause = false;
+        waitingForOperation = false;
         knownPrimary = upstream.type() == NodeType.PRIMARY ? upstream.conninfo()
                 : nodes.stream().filter(n -> n.type() == NodeType.PRIMARY && n.active()).findFirst()
                         .map(NodeRecord::conninfo).orElse(knownPrimary);
@@ -604,6 +609,10 @@ final class NodeMonitor implements Runnable {
     private void upstreamLost(NodeRecord upstream) {
         if (mode == DaemonMode.DEGRADED) {
             degradedCycle(upstream);
+            return;
+        }
+        if (waitingForOperation) {
+            failover(upstream); // the reconnect policy ran already
             return;
         }
         if (upstreamDownSince == null) {
@@ -675,6 +684,21 @@ final class NodeMonitor implements Runnable {
             degrade("the daemons are paused", true);
             return;
         }
+        Optional<String> operation = Optional.empty();
+        try {
+            operation = access.topologyOperation(local.get());
+        } catch (ReplicationException e) {
+            LOG.debug("[{}] could not read the topology lock: {}", self.nodeName(), e.getMessage());
+        }
+        if (operation.isPresent()) {
+            if (!waitingForOperation) {
+                LOG.info("[{}] upstream {} is gone while a topology operation runs ({}); waiting for it to end",
+                        self.nodeName(), failed.describe(), operation.get());
+            }
+            waitingForOperation = true;
+            return;
+        }
+        waitingForOperation = false;
         elect(failed);
     }
 

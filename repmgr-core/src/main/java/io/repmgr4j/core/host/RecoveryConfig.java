@@ -44,10 +44,18 @@ public final class RecoveryConfig {
 
     /** The primary_conninfo a node uses to stream from an upstream. */
     public static ConnInfo primaryConninfo(NodeConfig node, ConnInfo upstream) {
+        return primaryConninfo(node.nodeName(), node.effectiveReplicationUser(), upstream);
+    }
+
+    /**
+     * The primary_conninfo of a node known only by its name and replication user (its
+     * metadata record, say) streaming from an upstream.
+     */
+    public static ConnInfo primaryConninfo(String nodeName, String replicationUser, ConnInfo upstream) {
         return upstream.without("dbname")
                 .without("target_session_attrs")
-                .with("user", node.effectiveReplicationUser())
-                .with("application_name", node.nodeName());
+                .with("user", replicationUser)
+                .with("application_name", nodeName);
     }
 
     /** The settings, name to value (primary_conninfo may hold a password: never log them). */

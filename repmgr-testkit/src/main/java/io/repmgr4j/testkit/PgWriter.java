@@ -1,0 +1,225 @@
+package io.repmgr4j.testkit;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client that keeps writing to whichever server of a replica set is primary, the way an
+ * application with a pgjdbc multi-host URL ({@code targetServerType=primary}) does, and
+ * remembers every commit the server acknowledged: to measure write gaps during a
+ * switchover or failover and to count acknowledged commits that went missing.
+ *
+ * <p>Each commit inserts one row with a sequence number into table
+ * {@code repmgr4j_writes} (created by {@link #start}); after a failure the writer
+ * reconnects and goes on with the next number.
+ *
+ * <pre>{@code
+ * try (PgWriter w = PgWriter.start(set.servers(), Duration.ofMillis(10))) {
+ *     ... switch over ...
+ *     w.stop();
+ *     assert w.missingOn(newPrimary) == 0;
+ * }
+ * }</pre>
+ *
+ * Thread-safe.
+ */
+public final class PgWriter implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PgWriter.class);
+    private static final String TABLE = "repmgr4j_writes";
+
+    private final String url;
+    private final Properties props;
+    private final Duration interval;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<long[]> commits = new ArrayList<>(); // {id, nanoTime}
+    private final Thread thread;
+    private volatile int failures;
+
+    private PgWriter(String url, Properties props, Duration interval) {
+        this.url = url;
+        this.props = props;
+        this.interval = interval;
+        this.thread = new Thread(this::loop, "pg-writer");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Creates the table on the current primary and starts writing every {@code interval}
+     * through a multi-host URL naming all {@code servers}.
+     */
+    public static PgWriter start(List<PgServer> servers, Duration interval) {
+        String hosts = servers.stream().map(s -> s.host() + ":" + s.port()).collect(Collectors.joining(","));
+        String url = "jdbc:postgresql://" + hosts + "/" + Place.DATABASE
+                + "?targetServerType=primary&hostRecheckSeconds=1&connectTimeout=2&loginTimeout=5&socketTimeout=10"
+                + "&ApplicationName=repmgr4j-writer";
+        Properties props = new Properties();
+        props.setProperty("user", Place.ROLE);
+        String password = servers.get(0).place().password;
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        PgWriter w = new PgWriter(url, props, interval);
+        try (Connection c = DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigint PRIMARY KEY,"
+                    + " at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        } catch (SQLException e) {
+            throw new PgTestkitException("cannot create " + TABLE + " on the primary: " + e.getMessage(), e);
+        }
+        w.thread.start();
+        return w;
+    }
+
+    private void loop() {
+        long next = 1;
+        Connection c = null;
+        try {
+            while (running.get()) {
+                long started = System.nanoTime();
+                try {
+                    if (c == null) {
+                        c = DriverManager.getConnection(url, props);
+                    }
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (id) VALUES (?)")) {
+                        ps.setLong(1, next);
+                        ps.executeUpdate();
+                    }
+                    synchronized (commits) {
+                        commits.add(new long[] {next, System.nanoTime()});
+                    }
+                    next++;
+                } catch (SQLException e) {
+                    failures++;
+                    LOG.debug("writer: {}", e.getMessage());
+                    close(c);
+                    c = null;
+                    // an insert that failed may still have committed: never reuse its number
+                    next++;
+                }
+                long sleep = interval.toNanos() - (System.nanoTime() - started);
+                if (sleep > 0) {
+                    Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            close(c);
+        }
+    }
+
+    private static void close(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException ignored) {
+                // the server may be gone
+            }
+        }
+    }
+
+    /** Stops writing (waits for the commit in flight). Idempotent. */
+    public void stop() {
+        running.set(false);
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How many commits the servers acknowledged so far. */
+    public int acknowledged() {
+        synchronized (commits) {
+            return commits.size();
+        }
+    }
+
+    /** How many writes failed (and were retried on a new connection). */
+    public int failures() {
+        return failures;
+    }
+
+    /** {@link System#nanoTime()} of the latest acknowledged commit; 0 before any. */
+    public long lastCommitNanos() {
+        synchronized (commits) {
+            return commits.isEmpty() ? 0 : commits.get(commits.size() - 1)[1];
+        }
+    }
+
+    /**
+     * The longest time between two consecutive acknowledged commits whose later one came
+     * after {@code fromNanos} and whose earlier one came before {@code toNanos}
+     * ({@link System#nanoTime()} values): the write gap of what happened in between.
+     */
+    public Duration longestGap(long fromNanos, long toNanos) {
+        long longest = 0;
+        synchronized (commits) {
+            for (int i = 1; i < commits.size(); i++) {
+                long a = commits.get(i - 1)[1];
+                long b = commits.get(i)[1];
+                if (b >= fromNanos && a <= toNanos) {
+                    longest = Math.max(longest, b - a);
+                }
+            }
+        }
+        return Duration.ofNanos(longest);
+    }
+
+    /** Waits until at least {@code more} further commits were acknowledged (up to {@code timeout}). */
+    public void awaitCommits(int more, Duration timeout) {
+        int target = acknowledged() + more;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (acknowledged() < target) {
+            if (System.nanoTime() > deadline) {
+                throw new PgTestkitException("the writer made no " + more + " commits within " + timeout.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgTestkitException("interrupted");
+            }
+        }
+    }
+
+    /** The acknowledged commits whose rows {@code server} does not have. */
+    public List<Long> missingOn(PgServer server) {
+        Set<Long> present = new HashSet<>();
+        try (Connection c = server.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id FROM " + TABLE)) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new PgTestkitException("cannot read " + TABLE + " on " + server.name() + ": " + e.getMessage(), e);
+        }
+        List<Long> missing = new ArrayList<>();
+        synchronized (commits) {
+            for (long[] c : commits) {
+                if (!present.contains(c[0])) {
+                    missing.add(c[0]);
+                }
+            }
+        }
+        return missing;
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}
