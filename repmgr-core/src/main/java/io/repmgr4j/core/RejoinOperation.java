@@ -23,9 +23,7 @@ import io.repmgr4j.sql.ReplicationSlot;
 import io.repmgr4j.sql.ServerProbe;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -200,7 +198,8 @@ final class RejoinOperation {
         ControlData cd = a.controlData;
         List<ForkCheck.Point> points = new ArrayList<>();
         points.add(new ForkCheck.Point("recovery point", cd.checkpointTimeline(), cd.checkpointLocation(), true));
-        if (cd.minRecoveryEndLocation().value() != 0) {
+        // a minimum recovery point means something only for a node that stopped in recovery
+        if (cd.clusterState().contains("recovery") && cd.minRecoveryEndLocation().value() != 0) {
             points.add(new ForkCheck.Point("minimum recovery point", cd.minRecoveryEndTimeline(), cd.minRecoveryEndLocation(), false));
         }
         return ForkCheck.check(points, a.targetLineage);
@@ -232,7 +231,7 @@ final class RejoinOperation {
             return rc.toString();
         }));
         plan.add(new OperationRun.PlanStep("start " + node + " as a standby", () -> {
-            a.control.start(a.timeout);
+            topo.startAndAwait(a.control, a.record, a.timeout, ErrorCode.REJOIN_FAIL);
             return null;
         }));
         plan.add(new OperationRun.PlanStep("wait until " + node + " streams from " + target, () -> {
@@ -294,23 +293,23 @@ final class RejoinOperation {
 
     /**
      * pg_rewind from the target, with the password in the environment (never in the
-     * argument vector); the data directory's configuration files are read before and
-     * written back after, so the node keeps its own settings (port, pg_hba.conf, ...).
+     * argument vector). pg_rewind copies the source's configuration files over the node's;
+     * they are copied to a private temporary directory on the node's host before and back
+     * after, so the node keeps its own settings (port, pg_hba.conf, ...).
      */
     String rewind(Attach a) {
-        Map<String, String> saved = new LinkedHashMap<>();
-        for (String f : CONFIG_FILES) {
-            String path = a.dir() + "/" + f;
-            if (a.host.exists(path)) {
-                saved.put(f, a.host.readFile(path));
-            }
-        }
+        List<String> names = a.host.list(a.dir());
+        List<String> present = CONFIG_FILES.stream().filter(names::contains).toList();
+        String backup = a.host.createTempDirectory("repmgr4j-rewind");
+        a.host.copyInto(present.stream().map(f -> a.dir() + "/" + f).toList(), backup);
         ConnInfo source = a.target.conninfo();
         // pg_rewind reads the source's timeline from its control file, which a promotion
         // updates only at its next checkpoint: without one, a freshly promoted source looks
         // as if it were still on the old timeline, and pg_rewind wrongly finds nothing to do
         topo.withConnection(source, c -> {
-            ReplicationControl.checkpoint(c);
+            if (ReplicationControl.checkpointTimeline(c) != ServerProbe.timeline(c)) {
+                ReplicationControl.checkpoint(c);
+            }
             return null;
         });
         Command cmd = Command.of(a.control.tool("pg_rewind"), "-D", a.dir(),
@@ -323,9 +322,15 @@ final class RejoinOperation {
         try {
             r = a.control.runner().run(cmd);
         } finally {
-            for (Map.Entry<String, String> e : saved.entrySet()) {
-                a.host.writeFile(a.dir() + "/" + e.getKey(), e.getValue(), 0600);
+            try {
+                a.host.copyInto(present.stream().map(f -> backup + "/" + f).toList(), a.dir());
+            } catch (ReplicationException e) {
+                throw new ReplicationException(ErrorCode.REJOIN_FAIL, "unable to put the configuration files of "
+                        + a.record.describe() + " back after pg_rewind", OperationRun.describe(e),
+                        "copy " + present + " from " + backup + " on " + a.control.runner().describe() + " into " + a.dir()
+                                + " before starting the node", e);
             }
+            a.host.removeRecursively(backup);
         }
         String output = source.maskIn(r.stderr() + "\n" + r.stdout());
         if (!r.succeeded()) {
@@ -344,7 +349,7 @@ final class RejoinOperation {
         String said = output.lines().map(String::strip)
                 .filter(l -> l.contains("diverged") || l.contains("Done") || l.contains("no rewind required"))
                 .map(l -> l.replaceFirst("^pg_rewind: ", "")).collect(Collectors.joining("; "));
-        return (said.isEmpty() ? "done" : said) + "; kept " + String.join(", ", saved.keySet());
+        return (said.isEmpty() ? "done" : said) + "; kept " + String.join(", ", present);
     }
 
     private String record(Attach a) {

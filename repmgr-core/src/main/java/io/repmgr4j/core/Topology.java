@@ -145,6 +145,34 @@ final class Topology {
         ctx.notifyListeners(stored);
     }
 
+    /**
+     * Starts a node's server and waits until it accepts connections, trying to connect
+     * every few milliseconds (pg_ctl's own wait checks every 100 ms).
+     *
+     * @throws ReplicationException {@code code} when the server stops on its way up, or is not
+     *     up within {@code timeout}; with the end of its log
+     */
+    void startAndAwait(io.repmgr4j.core.host.PgControl control, NodeRecord node, Duration timeout, ErrorCode code) {
+        if (!control.startNoWait(timeout)) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = ctx.connect(node.conninfo(), Duration.ofSeconds(2))) {
+                return;
+            } catch (ReplicationException | SQLException e) {
+                boolean late = System.nanoTime() > deadline;
+                if (late || (attempt % 10 == 0 && !control.isRunning())) {
+                    throw new ReplicationException(code, "the server of " + node.describe()
+                            + (late ? " does not accept connections " + seconds(timeout) + " after its start" : " stopped while starting"),
+                            control.serverLogTail(5).map(t -> "its server log ends with:\n" + t).orElse(e.getMessage()),
+                            "see the server log " + control.serverLogFile() + " on " + control.runner().describe());
+                }
+            }
+            sleep(ATTACH_POLL.dividedBy(2), code);
+        }
+    }
+
     /** Sleeps, turning an interrupt into an error with {@code code}. */
     static void sleep(Duration d, ErrorCode code) {
         try {

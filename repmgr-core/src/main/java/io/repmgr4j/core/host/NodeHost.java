@@ -136,6 +136,27 @@ public final class NodeHost {
         runChecked("removing \"" + path + "\"", "rm", "-rf", "--", path);
     }
 
+    /** Creates a new temporary directory (mode 0700) on the host and returns its path. */
+    public String createTempDirectory(String prefix) {
+        return runChecked("creating a temporary directory", "mktemp", "-d", "-t", prefix + ".XXXXXXXX").stdout().strip();
+    }
+
+    /** Copies files, keeping their modes and times, into a directory, in one command. */
+    public void copyInto(List<String> files, String directory) {
+        if (files.isEmpty()) {
+            return;
+        }
+        List<String> argv = new java.util.ArrayList<>(List.of("cp", "-p", "--"));
+        argv.addAll(files);
+        argv.add(directory);
+        CommandResult r = runner.run(Command.of(argv).withTimeout(TIMEOUT));
+        if (!r.succeeded()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "copying " + files + " into \"" + directory + "\" failed on "
+                    + runner.describe(), r.timedOut() ? "no answer within " + TIMEOUT.toSeconds() + " s" : r.lastErrorLine(),
+                    "check the paths and that the OS user the commands run as may use them");
+        }
+    }
+
     /** Renames a path. */
     public void rename(String from, String to) {
         runChecked("renaming \"" + from + "\"", "mv", "--", from, to);

@@ -83,6 +83,24 @@ public final class PgControl {
                 "-l", serverLogFile());
     }
 
+    /**
+     * Starts the server without waiting until it accepts connections ({@code pg_ctl start
+     * -W}), for callers that poll faster than pg_ctl's 100 ms; with service_start_command,
+     * which has its own way of waiting, this is {@link #start(Duration)}.
+     *
+     * @return true when the start was only launched (the caller must wait), false when it waited
+     */
+    public boolean startNoWait(Duration timeout) {
+        if (node.serviceStartCommand().isPresent()) {
+            start(timeout);
+            return false;
+        }
+        NodeHost host = new NodeHost(runner);
+        host.mkdirs(node.dataDirectory() + "/log", 0700);
+        pgCtl("start", timeout, "start", "-W", "-D", node.dataDirectory(), "-l", serverLogFile());
+        return true;
+    }
+
     /** Stops the server and waits up to {@code timeout} until it is down. */
     public CommandResult stop(StopMode mode, Duration timeout) {
         if (node.serviceStopCommand().isPresent() && mode != StopMode.IMMEDIATE) {
