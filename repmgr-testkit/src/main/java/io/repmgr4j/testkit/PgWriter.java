@@ -161,6 +161,22 @@ public final class PgWriter implements AutoCloseable {
     }
 
     /**
+     * {@link System#nanoTime()} of the first acknowledged commit after {@code fromNanos}
+     * (for example a crash: the end of the outage); empty when there is none yet.
+     */
+    public java.util.OptionalLong firstCommitAfter(long fromNanos) {
+        synchronized (commits) {
+            for (int i = commits.size() - 1; i >= 0; i--) {
+                if (commits.get(i)[1] <= fromNanos) {
+                    return i + 1 < commits.size() ? java.util.OptionalLong.of(commits.get(i + 1)[1])
+                            : java.util.OptionalLong.empty();
+                }
+            }
+            return commits.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(commits.get(0)[1]);
+        }
+    }
+
+    /**
      * The longest time between two consecutive acknowledged commits whose later one came
      * after {@code fromNanos} and whose earlier one came before {@code toNanos}
      * ({@link System#nanoTime()} values): the write gap of what happened in between.
