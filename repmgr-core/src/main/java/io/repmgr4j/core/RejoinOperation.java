@@ -65,6 +65,8 @@ final class RejoinOperation {
         final boolean recoverCrashed;
         final Duration timeout;
         final boolean standalone;
+        /** Nodes that stream from this one now but are being moved elsewhere (a switchover's siblings): their slots here go. */
+        Set<Integer> leaving = Set.of();
         ControlData controlData;
         Lineage targetLineage;
         /** True, false, or null while unknown (before a crashed primary's crash recovery). */
@@ -374,7 +376,8 @@ final class RejoinOperation {
      */
     private String dropStaleSlots(Attach a) {
         List<NodeRecord> nodes = topo.ctx.storeOn(a.target.conninfo()).nodes();
-        Set<String> inUse = nodes.stream().filter(n -> n.upstreamNodeId().equals(OptionalInt.of(a.record.nodeId())))
+        Set<String> inUse = nodes.stream().filter(n -> n.upstreamNodeId().equals(OptionalInt.of(a.record.nodeId()))
+                        && !a.leaving.contains(n.nodeId()))
                 .flatMap(n -> n.slotName().stream()).collect(Collectors.toSet());
         return topo.withConnection(a.record.conninfo(), c -> {
             List<String> dropped = new ArrayList<>();

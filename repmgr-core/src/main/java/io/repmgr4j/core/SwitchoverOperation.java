@@ -115,7 +115,14 @@ final class SwitchoverOperation {
                         f.reason().hint().orElse(null), report, f.reason());
             }
             if (!dryRun) {
-                s.targetConn = topo.ctx.connect(s.target.conninfo());
+                try {
+                    s.targetConn = topo.ctx.connect(s.target.conninfo());
+                } catch (ReplicationException e) {
+                    String message = "unable to connect to " + s.target.describe() + "; nothing was changed";
+                    topo.failureEvent(targetId, Events.STANDBY_SWITCHOVER, message);
+                    throw new OperationException(ErrorCode.SWITCHOVER_FAIL, message, OperationRun.describe(e),
+                            "check that the target is running, then try again", s.run.report(false, message), e);
+                }
             }
             try {
                 s.run.run(beforePromotion(s));
@@ -632,6 +639,7 @@ final class SwitchoverOperation {
         }
         RejoinOperation.Attach a = new RejoinOperation.Attach(s.primaryConfig, s.primary, newPrimary, s.primaryControl,
                 s.o.forceRewind(), s.o.alwaysPromote(), s.o.timeout(), false);
+        a.leaving = s.siblings.stream().map(NodeRecord::nodeId).collect(java.util.stream.Collectors.toSet());
         run.step("check that " + s.primary.describe() + " can attach to " + newPrimary.describe(), () -> {
             List<String> found = new ArrayList<>();
             found.add(rejoin.checkStopped(a).detail());

@@ -325,4 +325,49 @@ class SwitchoverTest {
             pg3.execute("SELECT pg_reload_conf()");
         }
     }
+
+    /** pg4's configuration with a service_stop_command that stops it without a clean shutdown. */
+    private ReplicationCluster crashingStop() {
+        PgServer pg4 = fx.server(4);
+        String immediate = pg4.bindir().resolve("pg_ctl") + " stop -D " + pg4.dataDirectory() + " -m immediate -w";
+        return fx.handle(c -> c.nodeId() != 4 ? c : NodeConfig.builder().from(c).serviceStopCommand(immediate).build());
+    }
+
+    @Test
+    @Order(8)
+    void anOldPrimaryThatDoesNotShutDownCleanlyIsRestartedAsPrimary() {
+        fx.server(4).waitForStreaming(fx.server(1), Duration.ofSeconds(30));
+        TopologyFixture.Snapshot before = fx.snapshot();
+        try (ReplicationCluster crashing = crashingStop()) {
+            assertThatThrownBy(() -> crashing.switchover(1).execute()).isInstanceOfSatisfying(OperationException.class, e -> {
+                assertThat(e.code()).isEqualTo(ErrorCode.SWITCHOVER_FAIL);
+                assertThat(e.getMessage()).contains("node \"pg4\" (ID: 4) did not shut down cleanly")
+                        .endsWith("node \"pg4\" (ID: 4) was restarted as the primary");
+                assertThat(e.report().steps()).noneMatch(st -> st.name().startsWith("promote"));
+            });
+        }
+        fx.server(4).execute("INSERT INTO repmgr4j_writes (id) VALUES (-2)");
+        fx.assertUnchanged(before);
+    }
+
+    @Test
+    @Order(9)
+    void alwaysPromotePromotesAndRejoinsTheCrashedOldPrimaryWithRewind() {
+        fx.server(4).waitForStreaming(fx.server(1), Duration.ofSeconds(30));
+        try (ReplicationCluster crashing = crashingStop()) {
+            OperationReport r = crashing.switchover(1).alwaysPromote(true).forceRewind(true).siblingsFollow(true)
+                    .timeout(Duration.ofSeconds(30)).execute();
+            assertThat(r.successful()).as(OperationReportFormat.text(r)).isTrue();
+            assertThat(r.warnings()).anySatisfy(w -> assertThat(w)
+                    .startsWith("node \"pg4\" (ID: 4) stopped without a clean shutdown (\"in production\"); promoting anyway"));
+            assertThat(r.steps()).extracting(Step::name)
+                    .contains("run the crash recovery of node \"pg4\" (ID: 4) (single-user mode)");
+        }
+        assertThat(fx.server(1).inRecovery()).isFalse();
+        assertThat(TopologyFixture.streamingFrom(fx.server(1))).containsExactly("pg2", "pg3", "pg4");
+        assertThat(fx.cluster.metadata().nodes()).allSatisfy(n -> {
+            assertThat(n.active()).isTrue();
+            assertThat(n.upstreamNodeId()).isEqualTo(n.nodeId() == 1 ? OptionalInt.empty() : OptionalInt.of(1));
+        });
+    }
 }

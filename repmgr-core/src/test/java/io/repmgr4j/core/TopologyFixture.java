@@ -26,11 +26,16 @@ final class TopologyFixture implements AutoCloseable {
     ReplicationCluster cluster;
 
     TopologyFixture(PgReplicaSet set) {
+        this(set, UnaryOperator.identity());
+    }
+
+    /** With every node's configuration changed by {@code edit}. */
+    TopologyFixture(PgReplicaSet set, UnaryOperator<NodeConfig> edit) {
         this.set = set;
         int id = 1;
         for (PgServer s : set.servers()) {
             servers.put(id, s);
-            configs.put(id, config(id, s));
+            configs.put(id, edit.apply(config(id, s)));
             id++;
         }
         cluster = handle(UnaryOperator.identity());

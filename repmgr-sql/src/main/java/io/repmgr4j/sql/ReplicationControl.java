@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -23,12 +24,31 @@ import java.util.Optional;
  */
 public final class ReplicationControl {
 
+    /** Session settings that keep a statement's text out of logs and statistics. */
+    private static final List<String> QUIET = List.of("SET log_statement = 'none'", "SET log_min_duration_statement = -1",
+            "SET log_min_error_statement = 'panic'", "SET pg_stat_statements.track_utility = off");
+
     private ReplicationControl() {
     }
 
     /** {@code CHECKPOINT}: makes the shutdown checkpoint that follows quick. */
     public static void checkpoint(Connection c) {
         execute(c, "unable to run CHECKPOINT", "CHECKPOINT");
+    }
+
+    /**
+     * The timeline of the server's latest checkpoint ({@code pg_control_checkpoint()}): what
+     * tools reading the control file (pg_rewind) take for its timeline. Right after a
+     * promotion it is still the old one until the next checkpoint.
+     */
+    public static int checkpointTimeline(Connection c) {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()")) {
+            rs.next();
+            return rs.getInt(1);
+        } catch (SQLException e) {
+            throw SqlErrors.map("unable to read the server's checkpoint timeline", e);
+        }
     }
 
     /**
@@ -79,9 +99,15 @@ public final class ReplicationControl {
 
     /**
      * {@code ALTER SYSTEM SET primary_conninfo} (and {@code primary_slot_name}, reset when
-     * empty): takes effect at the next reload (PostgreSQL 13+) or restart. Nothing here
-     * reaches a log: the value is sent as a dollar-quoted literal (ALTER SYSTEM takes no
-     * parameters) and errors are scrubbed of it.
+     * empty): takes effect at the next reload (PostgreSQL 13+) or restart.
+     *
+     * <p>ALTER SYSTEM takes no parameters, so a password in the value is part of the
+     * statement's text. To keep it out of the server log and of pg_stat_statements, the
+     * session first turns off statement logging ({@code log_statement},
+     * {@code log_min_duration_statement}, {@code log_min_error_statement}) and
+     * {@code pg_stat_statements.track_utility} for itself (all superuser settings, as ALTER
+     * SYSTEM is superuser-only; a role only granted ALTER SYSTEM goes on without them); errors
+     * are scrubbed of the value. The connection should be closed afterwards.
      */
     public static void setUpstream(Connection c, String primaryConninfo, String slotName) {
         Objects.requireNonNull(primaryConninfo, "primaryConninfo");
@@ -89,6 +115,13 @@ public final class ReplicationControl {
         String action = "unable to change primary_conninfo";
         ConnInfo secrets = safeParse(primaryConninfo);
         try (Statement st = c.createStatement()) {
+            for (String quiet : QUIET) {
+                try {
+                    st.execute(quiet);
+                } catch (SQLException e) {
+                    // a role allowed ALTER SYSTEM on these parameters but no superuser: go on
+                }
+            }
             st.execute("ALTER SYSTEM SET primary_conninfo = " + dollarQuote(primaryConninfo));
             if (slotName.isEmpty()) {
                 st.execute("ALTER SYSTEM RESET primary_slot_name");
