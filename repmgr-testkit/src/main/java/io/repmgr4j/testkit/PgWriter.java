@@ -214,6 +214,16 @@ public final class PgWriter implements AutoCloseable {
 
     /** The acknowledged commits whose rows {@code server} does not have. */
     public List<Long> missingOn(PgServer server) {
+        return missingOn(server, System.nanoTime());
+    }
+
+    /**
+     * The commits acknowledged before {@code ackedBeforeNanos} ({@link System#nanoTime()})
+     * whose rows {@code server} does not have. While the writer runs, pass a time taken
+     * before the call: a commit acknowledged after the server's snapshot would otherwise
+     * count as missing.
+     */
+    public List<Long> missingOn(PgServer server, long ackedBeforeNanos) {
         Set<Long> present = new HashSet<>();
         try (Connection c = server.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT id FROM " + TABLE)) {
@@ -226,7 +236,7 @@ public final class PgWriter implements AutoCloseable {
         List<Long> missing = new ArrayList<>();
         synchronized (commits) {
             for (long[] c : commits) {
-                if (!present.contains(c[0])) {
+                if (c[1] <= ackedBeforeNanos && !present.contains(c[0])) {
                     missing.add(c[0]);
                 }
             }

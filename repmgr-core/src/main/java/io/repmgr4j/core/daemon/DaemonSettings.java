@@ -60,9 +60,13 @@ record DaemonSettings(NodeConfig node, Duration monitorInterval, int reconnectAt
                 node.monitoringHistory(), node.primaryVisibilityConsensus(), options.watchUpstream(), List.copyOf(warnings));
     }
 
-    /** How long an upstream may be silent before the election: reconnect_attempts × reconnect_interval. */
+    /**
+     * How long after an upstream was found gone the failover starts: the first reconnect
+     * attempt is made at once, the others {@code reconnect_interval} apart, as repmgrd
+     * does, so (reconnect_attempts - 1) × reconnect_interval.
+     */
     Duration reconnectWindow() {
-        return reconnectInterval.multipliedBy(reconnectAttempts);
+        return reconnectInterval.multipliedBy(Math.max(0, reconnectAttempts - 1));
     }
 
     private static Duration clamp(Duration d, Duration min, Duration max) {

@@ -1,5 +1,7 @@
 package io.repmgr4j.core.daemon;
 
+import io.repmgr4j.ErrorCode;
+import io.repmgr4j.ReplicationException;
 import io.repmgr4j.sql.ConnectionSource;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -15,6 +17,7 @@ import java.util.function.Supplier;
 final class KeptConnection implements AutoCloseable {
     private final Supplier<Connection> opener;
     private volatile Connection connection;
+    private volatile boolean closed;
 
     KeptConnection(Supplier<Connection> opener) {
         this.opener = opener;
@@ -24,8 +27,15 @@ final class KeptConnection implements AutoCloseable {
     Connection get() {
         Connection c = connection;
         if (c == null) {
+            if (closed) {
+                throw new ReplicationException(ErrorCode.INTERNAL, "the daemon closed this connection for good");
+            }
             c = opener.get();
             connection = c;
+            if (closed) { // closed while opening: do not leave it open
+                reset();
+                throw new ReplicationException(ErrorCode.INTERNAL, "the daemon closed this connection for good");
+            }
         }
         return c;
     }
@@ -87,8 +97,10 @@ final class KeptConnection implements AutoCloseable {
                 });
     }
 
+    /** Closes the connection for good: later {@link #get()} calls fail instead of opening one. */
     @Override
     public void close() {
+        closed = true;
         reset();
     }
 }

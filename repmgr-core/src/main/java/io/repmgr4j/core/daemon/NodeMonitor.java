@@ -116,6 +116,8 @@ final class NodeMonitor implements Runnable {
     private ConnInfo primaryKeptTarget;
     private final ChildWatch children = new ChildWatch();
     private final Set<Integer> splitBrainReported = new HashSet<>();
+    /** Connections to the siblings, opened while the upstream is being reconnected, so the election reads them at once. */
+    private final Map<Integer, KeptConnection> siblingLinks = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean selfStaleReported;
     /** The upstream this node was just made to follow, trusted until the local copy of its record says so too. */
     private int followedTo;
@@ -225,6 +227,7 @@ final class NodeMonitor implements Runnable {
 
     /** Breaks every kept connection at once (for a loop blocked in a call that does not return). */
     void abortConnections() {
+        siblingLinks.values().forEach(KeptConnection::abort);
         local.abort();
         beaconSession.abort();
         upstreamKept.abort();
@@ -238,6 +241,7 @@ final class NodeMonitor implements Runnable {
     }
 
     void closeConnections() {
+        closeSiblingLinks();
         local.close();
         beaconSession.close();
         upstreamKept.close();
@@ -560,6 +564,7 @@ final class NodeMonitor implements Runnable {
         degradedReason = null;
         degradedByPause = false;
         waitingForOperation = false;
+        closeSiblingLinks();
         knownPrimary = upstream.type() == NodeType.PRIMARY ? upstream.conninfo()
                 : nodes.stream().filter(n -> n.type() == NodeType.PRIMARY && n.active()).findFirst()
                         .map(NodeRecord::conninfo).orElse(knownPrimary);
@@ -621,8 +626,15 @@ final class NodeMonitor implements Runnable {
                     EventSink.Context.primary(upstream));
         }
         setMode(DaemonMode.RECONNECTING);
+        if (upstream.type() == NodeType.PRIMARY) {
+            warmSiblingLinks(siblingsOf(upstream));
+        }
+        // repmgr's shape: the first attempt at once, then one every reconnect_interval; the
+        // failover starts when the last one fails, (attempts - 1) × interval after the loss
         for (int attempt = 1; attempt <= s.reconnectAttempts(); attempt++) {
-            pauseFor(s.reconnectInterval());
+            if (attempt > 1) {
+                pauseFor(s.reconnectInterval());
+            }
             if (available(upstream)) {
                 upstreamSeen(upstream, null);
                 return;
@@ -635,6 +647,7 @@ final class NodeMonitor implements Runnable {
     }
 
     private void degrade(String reason, boolean byPause) {
+        closeSiblingLinks();
         if (mode != DaemonMode.DEGRADED || !reason.equals(degradedReason)) {
             LOG.warn("[{}] no failover: {}; monitoring in degraded state", self.nodeName(), reason);
         }
@@ -765,13 +778,45 @@ final class NodeMonitor implements Runnable {
     }
 
     private Observed probe(NodeRecord n, boolean beacons) {
+        KeptConnection link = siblingLinks.get(n.nodeId());
+        if (link != null && link.isOpen()) {
+            try {
+                return read(link.get(), n, beacons);
+            } catch (ReplicationException e) {
+                link.reset(); // broken since it was opened: try a new connection
+            }
+        }
         try (Connection c = access.connect(named(n.conninfo()), s.checkTimeout(), s.checkTimeout())) {
-            RecoveryProgress p = RecoveryProgress.read(c);
-            Optional<Beacon> b = beacons ? Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId()) : Optional.empty();
-            return new Observed(Optional.of(p), b);
+            return read(c, n, beacons);
         } catch (SQLException | ReplicationException e) {
             return Observed.NOTHING;
         }
+    }
+
+    private static Observed read(Connection c, NodeRecord n, boolean beacons) {
+        RecoveryProgress p = RecoveryProgress.read(c);
+        Optional<Beacon> b = beacons ? Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId()) : Optional.empty();
+        return new Observed(Optional.of(p), b);
+    }
+
+    /** Opens connections to the siblings in the background; a sibling that does not answer is skipped. */
+    private void warmSiblingLinks(List<NodeRecord> siblings) {
+        for (NodeRecord n : siblings) {
+            KeptConnection link = siblingLinks.computeIfAbsent(n.nodeId(),
+                    id -> new KeptConnection(() -> access.connect(named(n.conninfo()), s.checkTimeout(), s.checkTimeout())));
+            probePool.execute(() -> {
+                try {
+                    link.get();
+                } catch (ReplicationException e) {
+                    LOG.debug("[{}] sibling {} not reachable: {}", self.nodeName(), n.describe(), e.getMessage());
+                }
+            });
+        }
+    }
+
+    private void closeSiblingLinks() {
+        siblingLinks.values().forEach(KeptConnection::close);
+        siblingLinks.clear();
     }
 
     private Election.Participant participant(NodeRecord n, Observed o) {
@@ -826,7 +871,9 @@ final class NodeMonitor implements Runnable {
                 return;
             }
             if (outcome instanceof Election.Promote) {
+                long c0 = System.nanoTime();
                 Claim claim = claim(failed, siblings);
+                LOG.debug("[{}] claim: {} after {} ms", self.nodeName(), claim, (System.nanoTime() - c0) / 1_000_000);
                 if (claim == Claim.GRANTED) {
                     promoteSelf(failed);
                     return;
@@ -959,9 +1006,12 @@ final class NodeMonitor implements Runnable {
     }
 
     private void promoteSelf(NodeRecord failed) {
+        closeSiblingLinks();
         int termBefore = term;
+        long p0 = System.nanoTime();
         try {
             access.topology().promote(self, failed, s.promoteTimeout(), sink::announceOnly);
+            LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
         } catch (ReplicationException e) {
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
                     + e.getMessage() + e.detail().map(d -> ": " + d).orElse(""), EventSink.Context.NONE);
@@ -1003,6 +1053,7 @@ final class NodeMonitor implements Runnable {
     }
 
     private void followNewPrimary(NodeRecord primary) {
+        closeSiblingLinks();
         setMode(DaemonMode.FOLLOWING);
         try {
             access.topology().follow(self, primary, s.followTimeout(), sink::announceOnly);

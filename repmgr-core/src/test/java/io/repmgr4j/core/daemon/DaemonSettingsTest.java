@@ -24,7 +24,7 @@ class DaemonSettingsTest {
         assertThat(s.monitorInterval()).isEqualTo(Duration.ofSeconds(2));
         assertThat(s.reconnectAttempts()).isEqualTo(6);
         assertThat(s.reconnectInterval()).isEqualTo(Duration.ofSeconds(10));
-        assertThat(s.reconnectWindow()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(s.reconnectWindow()).isEqualTo(Duration.ofSeconds(50));
         assertThat(s.checkTimeout()).isEqualTo(Duration.ofSeconds(2));
         assertThat(s.promoteTimeout()).isEqualTo(Duration.ofSeconds(60));
         assertThat(s.primaryWaitTimeout()).isEqualTo(Duration.ofSeconds(60));
@@ -38,7 +38,7 @@ class DaemonSettingsTest {
         DaemonSettings s = DaemonSettings.of(BASE, DaemonOptions.builder().monitorInterval(Duration.ofMillis(200))
                 .reconnectInterval(Duration.ofMillis(150)).build());
         assertThat(s.monitorInterval()).isEqualTo(Duration.ofMillis(200));
-        assertThat(s.reconnectWindow()).isEqualTo(Duration.ofMillis(900));
+        assertThat(s.reconnectWindow()).isEqualTo(Duration.ofMillis(750));
         assertThat(s.checkTimeout()).isEqualTo(Duration.ofSeconds(1));
     }
 

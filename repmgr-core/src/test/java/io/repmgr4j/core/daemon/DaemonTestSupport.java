@@ -25,7 +25,7 @@ final class DaemonTestSupport {
     private DaemonTestSupport() {
     }
 
-    /** Short intervals so that a failover takes about a second: checks every 300 ms, 2 reconnects 300 ms apart. */
+    /** Short intervals so that a failover takes well under a second: checks every 300 ms, 2 reconnect attempts 300 ms apart. */
     static DaemonOptions fast() {
         return DaemonOptions.builder()
                 .monitorInterval(Duration.ofMillis(300))

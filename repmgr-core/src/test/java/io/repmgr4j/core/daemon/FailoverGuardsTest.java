@@ -109,7 +109,7 @@ class FailoverGuardsTest {
     @Order(1)
     void primaryRestartingWithinTheReconnectWindowCausesNoFailover() {
         startDaemons(DaemonOptions.builder().from(fast()).reconnectInterval(Duration.ofMillis(500)).build());
-        // reconnect_attempts 6 × 500 ms: a 3 s window for a restart that takes about one
+        // reconnect_attempts 6, 500 ms apart: a 2.5 s window for a restart that takes about one
         List<FailoverDaemon> standbyDaemons = daemons.subList(1, 3);
         set.server("pg1").restart();
         await("both standby daemons to reconnect", Duration.ofSeconds(20), () ->
