@@ -122,6 +122,8 @@ final class NodeMonitor implements Runnable {
     /** The upstream this node was just made to follow, trusted until the local copy of its record says so too. */
     private int followedTo;
     private Instant followedUntil = Instant.MIN;
+    private static final Duration PRIMARY_SEARCH_PAUSE = Duration.ofSeconds(5);
+    private Instant lastPrimarySearch = Instant.MIN;
     /** Set while a failover waits for another topology operation (a switchover, say) to end. */
     private boolean waitingForOperation;
 
@@ -341,6 +343,7 @@ final class NodeMonitor implements Runnable {
                 primaryKept.reset();
                 sink.record(DaemonEvents.REPMGRD_LOCAL_DISCONNECT, true, "unable to connect to local node", EventSink.Context.NONE);
             }
+            flushEvents();
             return null;
         }
         NodeType role = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
@@ -1222,15 +1225,29 @@ final class NodeMonitor implements Runnable {
         return JdbcMetadataStore.of(() -> access.connect(named(server), s.checkTimeout(), s.checkTimeout().plusSeconds(5)));
     }
 
-    /** Writes queued events to the primary this daemon knows, when there are any. */
+    /**
+     * Writes queued events to the primary this daemon knows, when there are any; when that
+     * fails (this node was the primary and is down, say), looks for the one running primary
+     * among the nodes, at most every few seconds.
+     */
     private void flushEvents() {
-        if (sink.pendingCount() == 0 || knownPrimary == null) {
+        if (sink.pendingCount() == 0) {
             return;
         }
-        if (knownPrimary.equals(self.conninfo()) && localRole == NodeType.PRIMARY && mode != DaemonMode.SPLIT_BRAIN) {
-            sink.flush(localStore);
-        } else {
-            sink.flush(storeAt(knownPrimary));
+        boolean done = false;
+        if (knownPrimary != null) {
+            boolean local = knownPrimary.equals(self.conninfo()) && localRole == NodeType.PRIMARY
+                    && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null;
+            done = local ? sink.flush(localStore) : sink.flush(storeAt(knownPrimary));
+        }
+        Instant now = Instant.now();
+        if (!done && Duration.between(lastPrimarySearch, now).compareTo(PRIMARY_SEARCH_PAUSE) > 0) {
+            lastPrimarySearch = now;
+            Optional<NodeRecord> primary = findRunningPrimary(0);
+            if (primary.isPresent()) {
+                knownPrimary = primary.get().conninfo();
+                sink.flush(storeAt(knownPrimary));
+            }
         }
     }
 }
