@@ -22,6 +22,9 @@ import java.util.Map;
  * ({@code switchover_write_gap_ms}), the acknowledged commits missing afterwards
  * ({@code lost_commits}), and the median time of a rejoin with crash recovery and
  * pg_rewind of a primary killed with SIGKILL after a promotion ({@code rejoin_ms}).
+ * Also {@code rejoin_pg_rewind_step_ms}: the part of a rejoin spent in the pg_rewind step
+ * (pg_rewind copies every WAL file of the source it does not find on the node).
+ * Argument {@code fsync=on} runs the servers with fsync on (default: the test kit's off).
  */
 public final class SwitchoverBenchmark {
     private static final int SWITCHOVERS = 6;
@@ -31,7 +34,9 @@ public final class SwitchoverBenchmark {
     }
 
     public static void main(String[] args) {
-        try (PgReplicaSet set = PgReplicaSet.start(3)) {
+        // "fsync=on" runs the servers durably (the test kit's default is fsync=off)
+        boolean fsync = List.of(args).contains("fsync=on");
+        try (PgReplicaSet set = PgReplicaSet.start(3, b -> b.setting("fsync", fsync ? "on" : "off"))) {
             Map<Integer, PgServer> servers = new LinkedHashMap<>();
             Map<Integer, NodeConfig> configs = new LinkedHashMap<>();
             ReplicationClusters.Builder b = ReplicationClusters.builder();
@@ -66,6 +71,10 @@ public final class SwitchoverBenchmark {
                         if (round == SWITCHOVERS - 1) {
                             System.out.print(OperationReportFormat.text(r));
                         }
+                        System.out.println("switchover round " + round + ": checks " + (r.duration().toMillis()
+                                - r.steps().stream().mapToLong(st -> st.duration().orElse(Duration.ZERO).toMillis()).sum())
+                                + " ms, steps " + r.steps().stream().map(st -> st.name().split(" ")[0] + "="
+                                + st.duration().orElse(Duration.ZERO).toMillis()).toList());
                         writer.awaitCommits(20, Duration.ofSeconds(10));
                         switchoverMs.add((t1 - t0) / 1_000_000);
                         gapMs.add(writer.longestGap(t0, t1).toMillis());
@@ -77,6 +86,7 @@ public final class SwitchoverBenchmark {
                 }
 
                 List<Long> rejoinMs = new ArrayList<>();
+                List<Long> rewindMs = new ArrayList<>();
                 for (int round = 0; round < REJOINS; round++) {
                     int next = primary == 1 ? 2 : 1;
                     PgServer old = servers.get(primary);
@@ -94,6 +104,8 @@ public final class SwitchoverBenchmark {
                     if (round == REJOINS - 1) {
                         System.out.print(OperationReportFormat.text(r));
                     }
+                    rewindMs.add(r.steps().stream().filter(st -> st.name().startsWith("pg_rewind"))
+                            .mapToLong(st -> st.duration().orElse(Duration.ZERO).toMillis()).sum());
                     long steps = r.steps().stream().mapToLong(st -> st.duration().orElse(Duration.ZERO).toMillis()).sum();
                     System.out.println("rejoin round " + round + ": checks " + (r.duration().toMillis() - steps) + " ms, steps "
                             + r.steps().stream().map(st -> st.name().split(" ")[0] + "=" + st.duration().orElse(Duration.ZERO).toMillis())
@@ -109,6 +121,7 @@ public final class SwitchoverBenchmark {
                 Stats.figure("switchover_write_gap_ms", Stats.median(gapMs));
                 Stats.figure("lost_commits", lost);
                 Stats.figure("rejoin_ms", Stats.median(rejoinMs));
+                Stats.figure("rejoin_pg_rewind_step_ms", Stats.median(rewindMs));
             }
         }
     }

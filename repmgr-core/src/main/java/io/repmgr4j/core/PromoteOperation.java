@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
 final class PromoteOperation {
     private static final Logger LOG = LoggerFactory.getLogger(PromoteOperation.class);
     static final String NAME = "standby promote";
+    /** How long a promotion may take before the request is repeated. */
+    private static final Duration NUDGE = Duration.ofMillis(100);
 
     private final Topology topo;
     private final FollowOperation follow;
@@ -40,7 +42,8 @@ final class PromoteOperation {
     /**
      * Asks the standby to promote (pg_promote without waiting) and polls every few
      * milliseconds until it accepts writes: pg_promote's own wait polls only every 100 ms,
-     * which would add to a switchover's write gap.
+     * which would add to a switchover's write gap. The request is repeated every 100 ms
+     * while the standby is still in recovery (see the loop).
      *
      * @throws ReplicationException PROMOTION_FAIL when it was refused or not done in time
      */
@@ -57,7 +60,15 @@ final class PromoteOperation {
                         "pg_promote() returned false: the server could not signal its postmaster", "check the server log");
             }
             long deadline = t0 + timeout.toNanos();
+            long nextNudge = t0 + NUDGE.toNanos();
             while (ServerProbe.isInRecovery(c)) {
+                if (System.nanoTime() > nextNudge) {
+                    // a request that arrives just after the standby lost its WAL source can wait out
+                    // wal_retrieve_retry_interval (5 s by default) before it is acted on; asking again
+                    // wakes the startup process (a request left over is removed at the next start)
+                    ReplicationControl.requestPromotion(c);
+                    nextNudge = System.nanoTime() + NUDGE.toNanos();
+                }
                 if (System.nanoTime() > deadline) {
                     throw new ReplicationException(ErrorCode.PROMOTION_FAIL,
                             "promotion of " + node.describe() + " did not complete within " + Topology.seconds(timeout),

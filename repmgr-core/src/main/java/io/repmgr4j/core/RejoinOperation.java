@@ -314,7 +314,7 @@ final class RejoinOperation {
             }
             return null;
         });
-        Command cmd = Command.of(a.control.tool("pg_rewind"), "-D", a.dir(),
+        Command cmd = Command.of(a.control.tool("pg_rewind"), "-D", a.dir(), "--progress",
                 "--source-server=" + source.without("password").without("target_session_attrs").render())
                 .withEnv("LC_ALL", "C").withTimeout(REWIND_TIMEOUT);
         if (source.password().isPresent()) {
@@ -349,7 +349,8 @@ final class RejoinOperation {
                     + output.strip().replace('\n', ' '), "run the rejoin again, or clone the node again");
         }
         String said = output.lines().map(String::strip)
-                .filter(l -> l.contains("diverged") || l.contains("Done") || l.contains("no rewind required"))
+                .filter(l -> l.contains("diverged") || l.contains("need to copy") || l.contains("Done")
+                        || l.contains("no rewind required"))
                 .map(l -> l.replaceFirst("^pg_rewind: ", "")).collect(Collectors.joining("; "));
         return (said.isEmpty() ? "done" : said) + "; kept " + String.join(", ", present);
     }

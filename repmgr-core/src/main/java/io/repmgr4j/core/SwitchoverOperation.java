@@ -173,6 +173,11 @@ final class SwitchoverOperation {
                 throw new ReplicationException(ErrorCode.SWITCHOVER_FAIL, s.target.describe() + " is a "
                         + s.target.type().sqlName() + ", not a standby", null, "name a standby");
             }
+            if (s.target.upstreamNodeId().isPresent() && s.target.upstreamNodeId().getAsInt() != s.primary.nodeId()) {
+                throw new ReplicationException(ErrorCode.SWITCHOVER_FAIL, s.target.describe() + " is not a standby of the primary",
+                        "its upstream is node " + s.target.upstreamNodeId().getAsInt() + " (a cascading standby)",
+                        "make it follow the primary first (follow), then switch over to it");
+            }
             Topology.ServerState t = topo.state(s.target, ErrorCode.SWITCHOVER_FAIL);
             if (!t.inRecovery()) {
                 throw new ReplicationException(ErrorCode.SWITCHOVER_FAIL, s.target.describe() + " is not in recovery",
