@@ -2,7 +2,7 @@ package io.repmgr4j;
 
 /**
  * The event names the failover daemon writes to {@code repmgr.events}: repmgrd's, plus
- * {@link #SPLIT_BRAIN_DETECTED}, which repmgr has no equivalent for.
+ * {@link #SPLIT_BRAIN_DETECTED}, which repmgr has no equivalent for. Constants only.
  */
 public final class DaemonEvents {
     private DaemonEvents() {

@@ -1,6 +1,6 @@
 package io.repmgr4j;
 
-/** Where a {@link FailoverDaemon} handle is in its life: created, running, or closed for good. */
+/** Where a {@link FailoverDaemon} handle is in its life: created, running, or closed for good. Immutable; thread-safe. */
 public enum DaemonState {
     /** Built, not started yet: listeners may be added, nothing runs. */
     CREATED,
