@@ -3,7 +3,7 @@ package io.repmgr4j;
 /**
  * What a running {@link FailoverDaemon} is doing right now. Siblings see it too: each
  * daemon publishes its mode (as one letter, {@link #code()}) in the application_name of
- * a session on its own server.
+ * a session on its own server. Immutable; thread-safe.
  */
 public enum DaemonMode {
     /** Not running (created or closed). */
