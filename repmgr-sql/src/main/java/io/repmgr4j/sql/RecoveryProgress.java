@@ -59,6 +59,21 @@ public record RecoveryProgress(boolean inRecovery, Optional<Lsn> currentLsn, Opt
         return replayLsn.isPresent() && replayLsn.get().compareTo(receiveLsn.get()) > 0 ? replayLsn : receiveLsn;
     }
 
+    /**
+     * Resumes WAL replay on a standby where it was paused ({@code pg_wal_replay_pause()}):
+     * a paused standby neither switches to a new upstream nor catches up, so a failover
+     * resumes it, as repmgrd does. Returns true when replay was paused.
+     */
+    public static boolean resumeReplayIfPaused(Connection c) {
+        String sql = "SELECT pg_catalog.pg_wal_replay_resume(), true"
+                + " WHERE pg_catalog.pg_is_in_recovery() AND pg_catalog.pg_get_wal_replay_pause_state() <> 'not paused'";
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            return rs.next();
+        } catch (SQLException e) {
+            throw SqlErrors.map("unable to resume WAL replay", e);
+        }
+    }
+
     private static Optional<Lsn> lsn(String s) {
         return s == null ? Optional.empty() : Optional.of(Lsn.parse(s));
     }

@@ -114,6 +114,13 @@ class DaemonSqlTest {
             assertThat(onStandby.receiveLsn()).isPresent();
             assertThat(onStandby.replayLsn()).isPresent();
             assertThat(onStandby.electionLsn()).isPresent();
+            assertThat(RecoveryProgress.resumeReplayIfPaused(p)).isFalse();
+            assertThat(RecoveryProgress.resumeReplayIfPaused(s)).isFalse();
+            try (Statement st = s.createStatement()) {
+                st.execute("SELECT pg_wal_replay_pause()");
+            }
+            assertThat(RecoveryProgress.resumeReplayIfPaused(s)).isTrue();
+            assertThat(RecoveryProgress.resumeReplayIfPaused(s)).isFalse();
         }
     }
 

@@ -141,6 +141,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
         if (loop.isAlive()) {
             LOG.warn("[{}] the monitoring thread is blocked; breaking its connections", config.nodeName());
             monitor.abortConnections();
+            loop.interrupt(); // ends a wait inside an operation (a follow waiting for streaming, say)
             join(loop, 5_000);
         }
         try {

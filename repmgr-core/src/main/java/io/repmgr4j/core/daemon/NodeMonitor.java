@@ -884,7 +884,10 @@ final class NodeMonitor implements Runnable {
                 if (claim == Claim.FOLLOWED) {
                     return;
                 }
-                continue;
+                if (yieldTo == null) {
+                    continue; // the first of the claimants: elect again at once
+                }
+                outcome = new Election.WaitFor(yieldTo, List.of(yieldTo));
             }
             Election.WaitFor w = (Election.WaitFor) outcome;
             WaitResult r = awaitPrimary(w.winner(), failed);
@@ -918,6 +921,9 @@ final class NodeMonitor implements Runnable {
         return "cancelled: " + ((Election.Cancel) o).reason();
     }
 
+    /** After a claim collided: the claimant with the lowest node id, which this node now waits for (null: this node is it). */
+    private Election.Participant yieldTo;
+
     /** What came of a claim. */
     private enum Claim {
         /** Nobody else claims: promote. */
@@ -932,9 +938,11 @@ final class NodeMonitor implements Runnable {
      * Announces this node's claim (mode P), then reads every sibling again. Because the
      * claim is visible before the siblings are read, of two daemons that see each other at
      * least one sees the other's claim and steps back, so they never both go on to promote.
-     * The best-ranked of the claimants that stepped back retries first.
+     * Of the claimants that stepped back, the one with the lowest node id elects again; the
+     * others wait for it to become primary ({@link #yieldTo}).
      */
     private Claim claim(NodeRecord failed, List<NodeRecord> siblings) {
+        yieldTo = null;
         setMode(DaemonMode.PROMOTING);
         Map<Integer, Observed> seen = observe(siblings, true);
         List<Election.Participant> now = siblings.stream().map(n -> participant(n, seen.get(n.nodeId()))).toList();
@@ -951,12 +959,12 @@ final class NodeMonitor implements Runnable {
         if (rivals.isEmpty()) {
             return Claim.GRANTED;
         }
-        RecoveryProgress mine = readLocal();
-        Election.Participant me = participant(node(self.nodeId()).orElseThrow(),
-                new Observed(Optional.ofNullable(mine), Optional.empty()));
-        List<Election.Participant> ranked = new ArrayList<>(rivals);
-        ranked.add(me);
-        ranked.sort(Election.RANK);
+        // Claims collide only when daemons see the cluster differently (records not yet
+        // replicated alike, say), so ranking them again could tie the same way: the order of
+        // retries goes by node id instead, which every daemon agrees on.
+        List<Integer> claimants = new ArrayList<>(rivals.stream().map(Election.Participant::nodeId).toList());
+        claimants.add(self.nodeId());
+        claimants.sort(Integer::compare);
         LOG.warn("[{}] {} claim(s) the promotion too; stepping back", self.nodeName(),
                 rivals.stream().map(Election.Participant::describe).collect(Collectors.joining(", ")));
         setMode(DaemonMode.ELECTING);
@@ -964,9 +972,26 @@ final class NodeMonitor implements Runnable {
         if (unit.compareTo(Duration.ofMillis(50)) < 0) {
             unit = Duration.ofMillis(50);
         }
-        // the best-ranked claimant retries first; by then the others wait
-        pauseFor(unit.multipliedBy(1 + 2L * ranked.indexOf(me)));
+        // the lowest node id elects again after a pause (by then the others have stepped
+        // back); the others wait for it to become primary, then follow it
+        int first = claimants.get(0);
+        yieldTo = first == self.nodeId() ? null
+                : rivals.stream().filter(p -> p.nodeId() == first).findFirst().orElse(null);
+        if (yieldTo == null) {
+            pauseFor(unit);
+        }
         return Claim.STEPPED_BACK;
+    }
+
+    /** A standby whose WAL replay was paused can neither catch up nor follow: resume it, as repmgrd does in a failover. */
+    private void resumeReplay() {
+        try {
+            if (RecoveryProgress.resumeReplayIfPaused(local.get())) {
+                LOG.warn("[{}] WAL replay was paused on this standby; resumed it for the failover", self.nodeName());
+            }
+        } catch (ReplicationException e) {
+            LOG.debug("[{}] could not resume WAL replay: {}", self.nodeName(), e.getMessage());
+        }
     }
 
     private record WaitResult(Optional<NodeRecord> primary, boolean upstreamBack) {
@@ -1010,6 +1035,7 @@ final class NodeMonitor implements Runnable {
 
     private void promoteSelf(NodeRecord failed) {
         closeSiblingLinks();
+        resumeReplay();
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
@@ -1058,6 +1084,7 @@ final class NodeMonitor implements Runnable {
     private void followNewPrimary(NodeRecord primary) {
         closeSiblingLinks();
         setMode(DaemonMode.FOLLOWING);
+        resumeReplay();
         try {
             access.topology().follow(self, primary, s.followTimeout(), sink::announceOnly);
         } catch (ReplicationException e) {
