@@ -40,8 +40,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * repmgr's defaults (monitor 2 s, reconnect 6 × 10 s), repmgrd's "fast" settings
  * (monitor 1 s, reconnect 2 × 1 s), and this library's fast settings (monitor 500 ms,
  * 3 reconnect attempts 200 ms apart, which the Java-only options allow). The daemons'
- * upstream watch notices a killed primary at once under every setting. Last, {@code false_failovers}: failovers during a healthy run of
- * 5 minutes under the fast settings (must be 0).
+ * upstream watch notices a killed primary at once under every setting. Last,
+ * {@code false_failovers}: failovers during a healthy run of 5 minutes under the fast
+ * settings (must be 0).
  *
  * <p>Options: {@code --rounds N} (default 5), {@code --healthy-seconds N} (default 300),
  * {@code --skip-defaults} (the default settings take about a minute per round).
@@ -98,7 +99,8 @@ public final class FailoverBenchmark {
             b.stopDaemons();
         }
         System.out.println();
-        System.out.println("settings_fast=monitor 500 ms, reconnect_attempts=3, 200 ms apart (DaemonOptions): failover 400 ms after the loss; upstream watch on");
+        System.out.println("settings_fast=monitor 500 ms, reconnect_attempts=3, 200 ms apart (DaemonOptions):"
+                + " failover 400 ms after the loss; upstream watch on");
         System.out.println("settings_1s_2x1s=monitor_interval_secs=1 reconnect_attempts=2 reconnect_interval=1");
         System.out.println("settings_default=monitor_interval_secs=2 reconnect_attempts=6 reconnect_interval=10");
         System.out.println("rounds=" + rounds);
