@@ -1,11 +1,14 @@
 package io.repmgr4j;
 
-/** repmgr.conf's {@code connection_check_type}: how the daemon checks that a server is up. */
+/**
+ * repmgr.conf's {@code connection_check_type}: how the failover daemon checks that its
+ * upstream is available (repmgr's definitions).
+ */
 public enum ConnectionCheckType {
-    /** A connection attempt that is closed at once (libpq's PQping). */
+    /** libpq's PQping: a startup packet, answered by a running server without logging in. */
     PING,
-    /** A kept connection, checked for being open. */
+    /** A new connection, logged in, at each check. */
     CONNECTION,
-    /** A query on a kept connection. */
+    /** {@code SELECT 1} on a connection kept between checks. */
     QUERY
 }

@@ -342,4 +342,49 @@ public interface ReplicationCluster extends AutoCloseable {
 
         OperationReport execute();
     }
+
+    // ------------------------------------------------------------ failover daemons
+
+    /**
+     * The failover daemon (repmgrd's role) for one node, not started yet: add listeners,
+     * then {@link FailoverDaemon#start()}. One daemon per node; closing the cluster closes
+     * the daemons made from it.
+     */
+    FailoverDaemon daemon(NodeConfig node);
+
+    /** {@link #daemon(NodeConfig)} with Java-only options (sub-second intervals, a fencing hook). */
+    FailoverDaemon daemon(NodeConfig node, DaemonOptions options);
+
+    /**
+     * {@code repmgr service pause}: daemons keep monitoring but never fail over. The flag
+     * is written on the primary (table {@code repmgr4j.daemon_state}), replicated to every
+     * standby, and survives restarts.
+     */
+    DaemonPause pauseDaemons();
+
+    /** {@code repmgr service unpause}: daemons fail over again. */
+    DaemonPause unpauseDaemons();
+
+    /** {@code repmgr service status}: every node with its daemon: running, PID, paused, upstream last seen. */
+    ServiceStatusQuery serviceStatus();
+
+    /** Options of {@link #pauseDaemons()} and {@link #unpauseDaemons()}. */
+    interface DaemonPause {
+        /**
+         * Also wait up to {@code timeout} until every running daemon reports the new state
+         * (default: do not wait; daemons pick it up within one monitor interval).
+         */
+        DaemonPause waitUntilApplied(Duration timeout);
+
+        /** Writes the flag for every registered node; returns the nodes changed. */
+        List<NodeRecord> execute();
+    }
+
+    /** Options of {@link #serviceStatus()}. */
+    interface ServiceStatusQuery {
+        /** The longest the whole probe may take. Default 10 s. */
+        ServiceStatusQuery timeout(Duration timeout);
+
+        ServiceStatus execute();
+    }
 }

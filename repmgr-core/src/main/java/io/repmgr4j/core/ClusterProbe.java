@@ -115,6 +115,10 @@ final class ClusterProbe {
             }
         } else if (p.inRecovery() == null) {
             state = NodeState.UNKNOWN;
+        } else if (!n.active() && !p.inRecovery() && n.type() != NodeType.WITNESS) {
+            // typically a failed primary started again after a failover: two writable primaries
+            state = NodeState.RUNNING_AS_PRIMARY;
+            problems.add(n.describe() + " is registered as inactive (failed) but running as primary");
         } else if (!n.active()) {
             state = NodeState.RUNNING_BUT_INACTIVE;
             problems.add(n.describe() + " is registered as inactive but is running");

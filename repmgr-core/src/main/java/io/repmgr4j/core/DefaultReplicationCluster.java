@@ -1,6 +1,10 @@
 package io.repmgr4j.core;
 
 import io.repmgr4j.ClusterStatus;
+import io.repmgr4j.DaemonOptions;
+import io.repmgr4j.FailoverDaemon;
+import io.repmgr4j.ServiceStatus;
+import io.repmgr4j.core.daemon.Daemons;
 import io.repmgr4j.ErrorCode;
 import io.repmgr4j.EventQuery;
 import io.repmgr4j.EventRecord;
@@ -25,12 +29,14 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     private final StandbyCloning cloning;
     private final TopologyBuilders topology;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Daemons daemons;
 
     DefaultReplicationCluster(ClusterContext ctx) {
         this.ctx = ctx;
         this.registration = new Registration(ctx);
         this.probe = new ClusterProbe(ctx);
         this.cloning = new StandbyCloning(ctx, registration);
+        this.daemons = new Daemons(new ContextAccess(ctx, probe));
         this.topology = new TopologyBuilders(ctx, this::open);
     }
 
@@ -222,6 +228,7 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            daemons.close();
             ctx.close();
         }
     }
@@ -229,5 +236,72 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     @Override
     public StandbyClone cloneStandby(NodeConfig node) {
         return new StandbyCloneBuilder(cloning, node, this::open);
+    }
+
+    @Override
+    public FailoverDaemon daemon(NodeConfig node) {
+        return daemon(node, DaemonOptions.defaults());
+    }
+
+    @Override
+    public FailoverDaemon daemon(NodeConfig node, DaemonOptions options) {
+        open();
+        return daemons.create(node, options);
+    }
+
+    @Override
+    public DaemonPause pauseDaemons() {
+        return new DaemonPauseBuilder(true);
+    }
+
+    @Override
+    public DaemonPause unpauseDaemons() {
+        return new DaemonPauseBuilder(false);
+    }
+
+    private final class DaemonPauseBuilder implements DaemonPause {
+        private final boolean pause;
+        private Optional<Duration> wait = Optional.empty();
+
+        DaemonPauseBuilder(boolean pause) {
+            this.pause = pause;
+        }
+
+        @Override
+        public DaemonPause waitUntilApplied(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("the wait must be positive");
+            }
+            this.wait = Optional.of(timeout);
+            return this;
+        }
+
+        @Override
+        public List<NodeRecord> execute() {
+            open();
+            return daemons.setPaused(pause, wait);
+        }
+    }
+
+    @Override
+    public ServiceStatusQuery serviceStatus() {
+        return new ServiceStatusQuery() {
+            private Duration timeout = ctx.showTimeout();
+
+            @Override
+            public ServiceStatusQuery timeout(Duration timeout) {
+                if (timeout.isNegative() || timeout.isZero()) {
+                    throw new IllegalArgumentException("the probe timeout must be positive");
+                }
+                this.timeout = timeout;
+                return this;
+            }
+
+            @Override
+            public ServiceStatus execute() {
+                open();
+                return daemons.serviceStatus(timeout);
+            }
+        };
     }
 }

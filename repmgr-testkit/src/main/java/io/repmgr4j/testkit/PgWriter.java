@@ -161,6 +161,22 @@ public final class PgWriter implements AutoCloseable {
     }
 
     /**
+     * {@link System#nanoTime()} of the first acknowledged commit after {@code fromNanos}
+     * (for example a crash: the end of the outage); empty when there is none yet.
+     */
+    public java.util.OptionalLong firstCommitAfter(long fromNanos) {
+        synchronized (commits) {
+            for (int i = commits.size() - 1; i >= 0; i--) {
+                if (commits.get(i)[1] <= fromNanos) {
+                    return i + 1 < commits.size() ? java.util.OptionalLong.of(commits.get(i + 1)[1])
+                            : java.util.OptionalLong.empty();
+                }
+            }
+            return commits.isEmpty() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(commits.get(0)[1]);
+        }
+    }
+
+    /**
      * The longest time between two consecutive acknowledged commits whose later one came
      * after {@code fromNanos} and whose earlier one came before {@code toNanos}
      * ({@link System#nanoTime()} values): the write gap of what happened in between.
@@ -198,6 +214,16 @@ public final class PgWriter implements AutoCloseable {
 
     /** The acknowledged commits whose rows {@code server} does not have. */
     public List<Long> missingOn(PgServer server) {
+        return missingOn(server, System.nanoTime());
+    }
+
+    /**
+     * The commits acknowledged before {@code ackedBeforeNanos} ({@link System#nanoTime()})
+     * whose rows {@code server} does not have. While the writer runs, pass a time taken
+     * before the call: a commit acknowledged after the server's snapshot would otherwise
+     * count as missing.
+     */
+    public List<Long> missingOn(PgServer server, long ackedBeforeNanos) {
         Set<Long> present = new HashSet<>();
         try (Connection c = server.connect(); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT id FROM " + TABLE)) {
@@ -210,7 +236,7 @@ public final class PgWriter implements AutoCloseable {
         List<Long> missing = new ArrayList<>();
         synchronized (commits) {
             for (long[] c : commits) {
-                if (!present.contains(c[0])) {
+                if (c[1] <= ackedBeforeNanos && !present.contains(c[0])) {
                     missing.add(c[0]);
                 }
             }

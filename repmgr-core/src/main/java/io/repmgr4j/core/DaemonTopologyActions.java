@@ -1,0 +1,69 @@
+package io.repmgr4j.core;
+
+import io.repmgr4j.ConnInfo;
+import io.repmgr4j.EventQuery;
+import io.repmgr4j.EventRecord;
+import io.repmgr4j.Events;
+import io.repmgr4j.NodeConfig;
+import io.repmgr4j.NodeRecord;
+import io.repmgr4j.NodeType;
+import io.repmgr4j.ReplicationException;
+import io.repmgr4j.core.daemon.TopologyActions;
+import io.repmgr4j.spi.EventListener;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * The failover daemon's promote and follow, done by the library's own operations:
+ * <ul>
+ *   <li>promote: the {@code standby promote} operation in full (its checks, among them
+ *       that the registered primary is not running, and the cluster-wide topology lock,
+ *       so a failover never interleaves with a switchover or another promotion);</li>
+ *   <li>follow: the {@code standby follow} operation's assessment (same system, the new
+ *       primary's timeline history forks at or after this standby's position) and its
+ *       apply steps, without taking the topology lock: the promoting daemon holds it for
+ *       the failover, and the siblings follow in parallel.</li>
+ * </ul>
+ * Thread-safe.
+ */
+final class DaemonTopologyActions implements TopologyActions {
+    private final ClusterContext ctx;
+    private final Topology topo;
+    private final FollowOperation follow;
+    private final PromoteOperation promote;
+
+    DaemonTopologyActions(ClusterContext ctx) {
+        this.ctx = ctx;
+        this.topo = new Topology(ctx);
+        this.follow = new FollowOperation(topo);
+        this.promote = new PromoteOperation(topo, follow);
+    }
+
+    @Override
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
+        ctx.bind(self);
+        promote.run(self.nodeId(), false, false, Optional.of(timeout), false);
+        latest(self.conninfo(), self.nodeId(), Events.STANDBY_PROMOTE).ifPresent(events::onEvent);
+    }
+
+    @Override
+    public void follow(NodeConfig self, NodeRecord newUpstream, Duration timeout, EventListener events) {
+        ctx.bind(self);
+        NodeRecord me = Topology.find(topo.nodes(), self.nodeId())
+                .orElseGet(() -> NodeRecord.from(self, NodeType.STANDBY, OptionalInt.empty()));
+        FollowOperation.Assessment a = follow.assess(me, newUpstream);
+        follow.apply(new OperationRun(FollowOperation.NAME, false), a, newUpstream.conninfo(), timeout, true);
+        latest(newUpstream.conninfo(), self.nodeId(), Events.STANDBY_FOLLOW).ifPresent(events::onEvent);
+    }
+
+    /** The newest event of a kind for a node, as stored on {@code server} (for the daemon's own listeners). */
+    private Optional<EventRecord> latest(ConnInfo server, int nodeId, String event) {
+        try {
+            return ctx.storeOn(server).events(EventQuery.builder().nodeId(nodeId).event(event).limit(1).build())
+                    .stream().findFirst();
+        } catch (ReplicationException e) {
+            return Optional.empty();
+        }
+    }
+}

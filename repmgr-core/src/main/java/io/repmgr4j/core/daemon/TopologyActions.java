@@ -1,0 +1,34 @@
+package io.repmgr4j.core.daemon;
+
+import io.repmgr4j.NodeConfig;
+import io.repmgr4j.NodeRecord;
+import io.repmgr4j.spi.EventListener;
+import java.time.Duration;
+
+/**
+ * The topology changes a failover daemon makes: promote its own standby, or make it
+ * follow a new upstream. Each writes its own operation event ({@code standby_promote},
+ * {@code standby_follow}) and node record changes, and tells {@code events} of the
+ * events it recorded; the daemon records its {@code repmgrd_*} events itself.
+ * Internal; implementations are thread-safe.
+ */
+public interface TopologyActions {
+
+    /**
+     * Promotes the standby {@code self} and returns once it accepts writes; its record
+     * becomes the primary's and {@code failedPrimary}'s record is marked inactive.
+     *
+     * @throws io.repmgr4j.ReplicationException {@code PROMOTION_FAIL} when the server was
+     *     not promoted within {@code timeout}
+     */
+    void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events);
+
+    /**
+     * Makes the standby {@code self} stream from {@code newUpstream} and returns once it
+     * does; its record's upstream becomes {@code newUpstream}.
+     *
+     * @throws io.repmgr4j.ReplicationException {@code FOLLOW_FAIL} when the standby does not
+     *     stream from the new upstream within {@code timeout}
+     */
+    void follow(NodeConfig self, NodeRecord newUpstream, Duration timeout, EventListener events);
+}
