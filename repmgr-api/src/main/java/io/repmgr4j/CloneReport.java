@@ -1,7 +1,7 @@
 package io.repmgr4j;
 
-import io.repmgr4j.plan.CheckResult;
-import io.repmgr4j.plan.StepResult;
+import io.repmgr4j.plan.Check;
+import io.repmgr4j.plan.Step;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -39,10 +39,10 @@ public abstract class CloneReport {
     public abstract int sourcePort();
 
     /** Every prerequisite check, as the dry run reports them. */
-    public abstract List<CheckResult> checks();
+    public abstract List<Check> checks();
 
     /** Every step that ran, in order. */
-    public abstract List<StepResult> steps();
+    public abstract List<Step> steps();
 
     /** Bytes copied (pg_basebackup's final count; the source's size when it printed none). */
     public abstract long sizeBytes();

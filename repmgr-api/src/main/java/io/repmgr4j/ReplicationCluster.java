@@ -1,6 +1,5 @@
 package io.repmgr4j;
 
-import io.repmgr4j.plan.Plan;
 import io.repmgr4j.plan.OperationReport;
 import io.repmgr4j.spi.MetadataStore;
 import java.time.Duration;
@@ -117,7 +116,7 @@ public interface ReplicationCluster extends AutoCloseable {
      * chained: start the server, wait until the upstream streams to it, register it.
      *
      * <pre>{@code
-     * Plan dry = cluster.cloneStandby(node).upstreamNodeId(1).plan();      // checks only
+     * OperationReport dry = cluster.cloneStandby(node).upstreamNodeId(1).plan();      // checks only
      * CloneReport r = cluster.cloneStandby(node).upstreamNodeId(1).fastCheckpoint(true)
      *         .thenStart().waitUntilStreaming(Duration.ofSeconds(30)).thenRegister()
      *         .execute();
@@ -186,8 +185,11 @@ public interface ReplicationCluster extends AutoCloseable {
          */
         StandbyClone thenRegister();
 
-        /** Dry run: runs every prerequisite check and lists the steps a real run takes; changes nothing. */
-        Plan plan();
+        /**
+         * Dry run: runs every prerequisite check and lists the steps a real run takes
+         * (PLANNED); changes nothing. The report is successful when no check failed.
+         */
+        OperationReport plan();
 
         /**
          * Checks, copies, configures and runs the chained steps; records a

@@ -7,7 +7,7 @@ import io.repmgr4j.ReplicationCluster;
 import io.repmgr4j.core.ReplicationClusters;
 import io.repmgr4j.format.ClusterShowFormat;
 import io.repmgr4j.format.EventTableFormat;
-import io.repmgr4j.format.PlanFormat;
+import io.repmgr4j.format.OperationReportFormat;
 import io.repmgr4j.testkit.PgSandbox;
 import io.repmgr4j.testkit.PgServer;
 import java.time.Duration;
@@ -35,11 +35,11 @@ public final class Demo {
 
             NodeConfig node2 = config(2, place2, 80);
             say("standby clone --dry-run (node 2, pg2)");
-            System.out.print(PlanFormat.text(cluster.cloneStandby(node2).fastCheckpoint(true).plan()));
+            System.out.print(OperationReportFormat.dryRun(cluster.cloneStandby(node2).fastCheckpoint(true).plan()));
 
             say("standby clone, start, wait until streaming, standby register (node 2, pg2)");
             CloneReport r2 = clone(cluster, node2, place2).execute();
-            System.out.println(PlanFormat.steps(r2.steps()).stripTrailing());
+            System.out.println(OperationReportFormat.steps(r2.steps()).stripTrailing());
             System.out.printf("copied %.1f MB in %d ms (%.0f MB/s): %s%n", r2.sizeBytes() / 1048576.0,
                     r2.copyDuration().toMillis(), r2.throughputBytesPerSecond() / 1048576.0, r2.commandLine());
 

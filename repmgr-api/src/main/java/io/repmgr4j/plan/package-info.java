@@ -1,17 +1,13 @@
 /**
- * Plans and reports shared by every operation that checks prerequisites before it
- * changes anything (standby clone, switchover, rejoin, ...): a {@link io.repmgr4j.plan.Plan}
- * is the ordered list of {@link io.repmgr4j.plan.CheckResult}s and of the steps a real
- * run would take; a dry run returns it and changes nothing, a real run computes the same
- * plan, refuses when a check failed, and reports each step it ran as a
- * {@link io.repmgr4j.plan.StepResult}.
- *
- * <p>What an operation that changes a cluster reports back: the prerequisite
- * {@link io.repmgr4j.plan.Check}s it ran, the {@link io.repmgr4j.plan.Step}s it planned or
- * took, and the {@link io.repmgr4j.plan.OperationReport} that holds both. A dry run
- * ({@code plan()}) and a real run ({@code execute()}) return the same report type, so
- * what a dry run shows is what a real run does. A failed run throws an
- * {@link io.repmgr4j.plan.OperationException} carrying the report up to the failure.
+ * What an operation that changes a cluster (standby clone, promote, follow, switchover,
+ * rejoin) reports back: the prerequisite {@link io.repmgr4j.plan.Check}s it ran, the
+ * {@link io.repmgr4j.plan.Step}s it planned or took, and the
+ * {@link io.repmgr4j.plan.OperationReport} that holds both. A dry run ({@code plan()})
+ * runs the checks, changes nothing and returns a report whose steps are planned; a real
+ * run ({@code execute()}) runs the same checks and refuses, before changing anything,
+ * when one failed ({@link io.repmgr4j.plan.OperationReport#refusal()}). A failed run of a
+ * topology operation throws an {@link io.repmgr4j.plan.OperationException} carrying the
+ * report up to the failure.
  */
 @Value.Style(
         defaults = @Value.Immutable(copy = true),

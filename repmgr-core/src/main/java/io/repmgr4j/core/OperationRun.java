@@ -79,7 +79,7 @@ final class OperationRun {
         try {
             found = body.get();
         } catch (ReplicationException e) {
-            add(Check.failed(name, describe(e)));
+            add(Check.failed(name, e.code(), describe(e), e.hint().orElse(null)));
             LOG.info("check failed: {}: {}", name, e.getMessage());
             throw new CheckFailed(e);
         }

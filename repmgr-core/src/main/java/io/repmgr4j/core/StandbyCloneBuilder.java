@@ -6,7 +6,7 @@ import io.repmgr4j.ConnInfo;
 import io.repmgr4j.ImmutableNodeConfig;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationCluster.StandbyClone;
-import io.repmgr4j.plan.Plan;
+import io.repmgr4j.plan.OperationReport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -140,7 +140,7 @@ final class StandbyCloneBuilder implements StandbyClone {
     }
 
     @Override
-    public Plan plan() {
+    public OperationReport plan() {
         checkOpen.run();
         return cloning.plan(options());
     }

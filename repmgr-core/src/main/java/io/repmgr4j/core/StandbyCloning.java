@@ -14,8 +14,9 @@ import io.repmgr4j.core.host.NodeHost;
 import io.repmgr4j.core.host.NodeHost.DirectoryState;
 import io.repmgr4j.core.host.PgControl;
 import io.repmgr4j.core.host.RecoveryConfig;
-import io.repmgr4j.plan.CheckResult;
-import io.repmgr4j.plan.Plan;
+import io.repmgr4j.plan.Check;
+import io.repmgr4j.plan.OperationReport;
+import io.repmgr4j.plan.Step;
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
 import io.repmgr4j.spi.CommandRunner;
@@ -101,16 +102,17 @@ final class StandbyCloning {
     }
 
     /** The plan plus everything a real run needs from the checks. */
-    private record Prepared(Plan plan, NodeConfig node, CommandRunner runner, Optional<Upstream> upstream,
+    private record Prepared(OperationReport plan, NodeConfig node, CommandRunner runner, Optional<Upstream> upstream,
                             Optional<NodeRecord> upstreamRecord, Optional<Facts> facts, Optional<DirectoryState> target,
                             Optional<String> slot, boolean createSlot, List<String> argv, String commandLine) {
     }
 
-    Plan plan(CloneOptions o) {
+    OperationReport plan(CloneOptions o) {
         return prepare(o).plan();
     }
 
     private Prepared prepare(CloneOptions o) {
+        long t0 = System.nanoTime();
         NodeConfig node = o.node();
         ctx.bind(node);
         CommandRunner runner = ctx.runner(node.nodeId());
@@ -167,7 +169,7 @@ final class StandbyCloning {
             }
         }
 
-        List<CheckResult> checks = new ArrayList<>();
+        List<Check> checks = new ArrayList<>();
         Optional<Facts> facts = Optional.empty();
         Optional<NodeRecord> upstreamRecord = Optional.empty();
         boolean createSlot = false;
@@ -182,15 +184,15 @@ final class StandbyCloning {
             if (sp != null) {
                 Facts f = sp.facts();
                 facts = Optional.of(f);
-                checks.add(CheckResult.ok(CHECK_UPSTREAM, "connected to " + where + ", a " + (f.inRecovery() ? "standby" : "primary")
+                checks.add(Check.ok(CHECK_UPSTREAM, "connected to " + where + ", a " + (f.inRecovery() ? "standby" : "primary")
                         + " running PostgreSQL " + f.majorVersion()));
                 checks.add(sp.schemaPresent()
-                        ? CheckResult.ok(CHECK_METADATA, "the repmgr metadata schema is present on the upstream")
-                        : CheckResult.failed(CHECK_METADATA, ErrorCode.BAD_CONFIG,
+                        ? Check.ok(CHECK_METADATA, "the repmgr metadata schema is present on the upstream")
+                        : Check.failed(CHECK_METADATA, ErrorCode.BAD_CONFIG,
                                 "the upstream " + where + " has no repmgr metadata schema",
                                 "clone from a node of a registered cluster: register the primary first (primary register installs the schema)"));
                 Optional<List<NodeRecord>> nodes = up.nodes().or(sp::nodes);
-                CheckResult upCheck;
+                Check upCheck;
                 try {
                     upstreamRecord = up.record().or(() -> nodes.flatMap(ns -> matchUpstream(ns, up, node)));
                     upCheck = upstreamCheck(upstreamRecord, where, node, o.register());
@@ -201,38 +203,38 @@ final class StandbyCloning {
                 if (o.register()) {
                     checks.add(nodeRecordCheck(nodes, node, o.force()));
                 }
-                checks.add(CheckResult.ok(CHECK_SIZE, "current installation size is " + prettySize(f.sizeBytes())));
+                checks.add(Check.ok(CHECK_SIZE, "current installation size is " + prettySize(f.sizeBytes())));
                 checks.add(f.walLevel().equals("minimal")
-                        ? CheckResult.failed(CHECK_WAL_LEVEL, ErrorCode.BAD_CONFIG, "wal_level is \"minimal\" on the upstream",
+                        ? Check.failed(CHECK_WAL_LEVEL, ErrorCode.BAD_CONFIG, "wal_level is \"minimal\" on the upstream",
                                 "set wal_level = replica on the upstream and restart it")
-                        : CheckResult.ok(CHECK_WAL_LEVEL, "wal_level is \"" + f.walLevel() + "\""));
+                        : Check.ok(CHECK_WAL_LEVEL, "wal_level is \"" + f.walLevel() + "\""));
                 String senders = WAL_SENDERS_NEEDED + " required, " + f.freeWalSenders() + " available (max_wal_senders = "
                         + f.maxWalSenders() + ", " + f.walSendersInUse() + " in use)";
                 checks.add(f.freeWalSenders() >= WAL_SENDERS_NEEDED
-                        ? CheckResult.ok(CHECK_WAL_SENDERS, senders)
-                        : CheckResult.failed(CHECK_WAL_SENDERS, ErrorCode.BAD_CONFIG, "insufficient free WAL senders on the upstream: " + senders,
+                        ? Check.ok(CHECK_WAL_SENDERS, senders)
+                        : Check.failed(CHECK_WAL_SENDERS, ErrorCode.BAD_CONFIG, "insufficient free WAL senders on the upstream: " + senders,
                                 "raise max_wal_senders on the upstream (a restart is needed) or stop other replication clients"));
-                CheckResult slotCheck = slotCheck(slot, f);
+                Check slotCheck = slotCheck(slot, f);
                 createSlot = slot.isPresent() && f.slotActive().isEmpty();
                 checks.add(slotCheck);
             }
             try {
                 await(replication, bound);
-                checks.add(CheckResult.ok(CHECK_REPLICATION_CONNECTIONS, WAL_SENDERS_NEEDED + " replication connections could be made to "
+                checks.add(Check.ok(CHECK_REPLICATION_CONNECTIONS, WAL_SENDERS_NEEDED + " replication connections could be made to "
                         + where + " as user \"" + node.effectiveReplicationUser() + "\""));
             } catch (ReplicationException e) {
-                checks.add(CheckResult.failed(CHECK_REPLICATION_CONNECTIONS, e.code(),
+                checks.add(Check.failed(CHECK_REPLICATION_CONNECTIONS, e.code(),
                         "unable to make " + WAL_SENDERS_NEEDED + " replication connections to " + where + " as user \""
                                 + node.effectiveReplicationUser() + "\": " + describe(e),
                         "check max_wal_senders, the user's REPLICATION privilege and the upstream's pg_hba.conf (\"replication\" lines)"));
             }
             facts.ifPresent(f -> {
                 if (f.dataChecksums()) {
-                    checks.add(CheckResult.ok(CHECK_REWIND, "data checksums are enabled"));
+                    checks.add(Check.ok(CHECK_REWIND, "data checksums are enabled"));
                 } else if (f.walLogHints()) {
-                    checks.add(CheckResult.ok(CHECK_REWIND, "\"wal_log_hints\" is \"on\""));
+                    checks.add(Check.ok(CHECK_REWIND, "\"wal_log_hints\" is \"on\""));
                 } else {
-                    checks.add(CheckResult.warning(CHECK_REWIND, "data checksums are not enabled and \"wal_log_hints\" is \"off\"",
+                    checks.add(Check.warning(CHECK_REWIND, "data checksums are not enabled and \"wal_log_hints\" is \"off\"",
                             "pg_rewind requires \"wal_log_hints\" to be enabled (or data checksums): without it a former primary"
                                     + " cannot be rejoined with pg_rewind"));
                 }
@@ -251,12 +253,12 @@ final class StandbyCloning {
             int local = await(localMajor, bound);
             Optional<Facts> f = facts;
             if (f.isPresent() && f.get().majorVersion() != local) {
-                checks.add(CheckResult.failed(CHECK_VERSION, ErrorCode.BAD_CONFIG,
+                checks.add(Check.failed(CHECK_VERSION, ErrorCode.BAD_CONFIG,
                         "\"" + control.tool("pg_basebackup") + "\" is version " + local + " but the upstream runs PostgreSQL "
                                 + f.get().majorVersion(),
                         "set pg_bindir in the node's configuration to PostgreSQL " + f.get().majorVersion() + "'s programs"));
             } else {
-                checks.add(CheckResult.ok(CHECK_VERSION, "\"" + control.tool("pg_basebackup") + "\" is version " + local
+                checks.add(Check.ok(CHECK_VERSION, "\"" + control.tool("pg_basebackup") + "\" is version " + local
                         + f.map(x -> ", the same major version as the upstream").orElse("")));
             }
         } catch (ReplicationException e) {
@@ -266,9 +268,15 @@ final class StandbyCloning {
         List<String> argv = upstream == null ? List.of() : basebackupArgv(o, control, upstream.conninfo(), slot);
         String commandLine = upstream == null ? "" : upstream.conninfo().maskIn(shellQuote(argv));
         boolean slotToCreate = createSlot;
-        Plan plan = Plan.builder().operation(OPERATION).checks(checks)
-                .steps(steps(o, upstream, upstreamRecord, targetState, facts, slot, slotToCreate, commandLine, runner, control))
-                .build();
+        List<Step> planned = steps(o, upstream, upstreamRecord, targetState, facts, slot, slotToCreate, commandLine, runner,
+                control).stream().map(name -> Step.of(name, Step.Status.PLANNED, null)).toList();
+        long failed = checks.stream().filter(c -> !c.passed()).count();
+        String summary = failed == 0 && upstream != null
+                ? "node \"" + node.nodeName() + "\" (ID: " + node.nodeId() + ") would be cloned from "
+                        + hostPort(upstream.conninfo()) + " into \"" + dir + "\""
+                : failed + (failed == 1 ? " prerequisite" : " prerequisites") + " for \"" + OPERATION + "\" not met";
+        OperationReport plan = OperationReport.builder().operation(OPERATION).dryRun(true).checks(checks).steps(planned)
+                .successful(failed == 0).summary(summary).duration(Duration.ofNanos(System.nanoTime() - t0)).build();
         return new Prepared(plan, node, runner, Optional.ofNullable(upstream), upstreamRecord, facts, targetState, slot,
                 slotToCreate, argv, commandLine);
     }
@@ -337,26 +345,26 @@ final class StandbyCloning {
         }).findFirst();
     }
 
-    private static CheckResult upstreamCheck(Optional<NodeRecord> rec, String where, NodeConfig node, boolean register) {
+    private static Check upstreamCheck(Optional<NodeRecord> rec, String where, NodeConfig node, boolean register) {
         if (rec.isPresent()) {
             if (rec.get().nodeId() == node.nodeId()) {
-                return CheckResult.failed(CHECK_UPSTREAM_NODE, ErrorCode.BAD_CONFIG, "a node cannot be its own upstream",
+                return Check.failed(CHECK_UPSTREAM_NODE, ErrorCode.BAD_CONFIG, "a node cannot be its own upstream",
                         "the upstream at " + where + " is " + rec.get().describe() + ", the node being cloned; name another upstream");
             }
-            return CheckResult.ok(CHECK_UPSTREAM_NODE, "standby will attach to upstream " + rec.get().describe());
+            return Check.ok(CHECK_UPSTREAM_NODE, "standby will attach to upstream " + rec.get().describe());
         }
         if (register) {
-            return CheckResult.failed(CHECK_UPSTREAM_NODE, ErrorCode.BAD_CONFIG,
+            return Check.failed(CHECK_UPSTREAM_NODE, ErrorCode.BAD_CONFIG,
                     "the upstream at " + where + " is not a registered node, so the standby cannot be registered with it",
                     "register the upstream first, or name it with upstreamNodeId");
         }
-        return CheckResult.warning(CHECK_UPSTREAM_NODE, "the upstream at " + where + " is not a registered node",
+        return Check.warning(CHECK_UPSTREAM_NODE, "the upstream at " + where + " is not a registered node",
                 "register it before registering this standby with it as upstream");
     }
 
-    private static CheckResult nodeRecordCheck(Optional<List<NodeRecord>> nodes, NodeConfig node, boolean force) {
+    private static Check nodeRecordCheck(Optional<List<NodeRecord>> nodes, NodeConfig node, boolean force) {
         if (nodes.isEmpty()) {
-            return CheckResult.failed(CHECK_NODE_RECORD, ErrorCode.BAD_CONFIG, "the node records could not be read",
+            return Check.failed(CHECK_NODE_RECORD, ErrorCode.BAD_CONFIG, "the node records could not be read",
                     "register the primary first");
         }
         try {
@@ -366,65 +374,65 @@ final class StandbyCloning {
         }
         Optional<NodeRecord> existing = nodes.get().stream().filter(n -> n.nodeId() == node.nodeId()).findFirst();
         if (existing.isEmpty()) {
-            return CheckResult.ok(CHECK_NODE_RECORD, "node ID " + node.nodeId() + " is not registered yet");
+            return Check.ok(CHECK_NODE_RECORD, "node ID " + node.nodeId() + " is not registered yet");
         }
         if (existing.get().type() == NodeType.PRIMARY && existing.get().active()) {
-            return CheckResult.failed(CHECK_NODE_RECORD, ErrorCode.BAD_CONFIG,
+            return Check.failed(CHECK_NODE_RECORD, ErrorCode.BAD_CONFIG,
                     "node ID " + node.nodeId() + " is registered as the active primary, " + existing.get().describe(),
                     "choose another node_id for the new standby");
         }
         if (!force) {
-            return CheckResult.failed(CHECK_NODE_RECORD, ErrorCode.BAD_CONFIG,
+            return Check.failed(CHECK_NODE_RECORD, ErrorCode.BAD_CONFIG,
                     "node ID " + node.nodeId() + " is already registered, as " + existing.get().describe(),
                     "use force to overwrite the record, or choose another node_id");
         }
-        return CheckResult.warning(CHECK_NODE_RECORD, "node ID " + node.nodeId() + " is already registered, as "
+        return Check.warning(CHECK_NODE_RECORD, "node ID " + node.nodeId() + " is already registered, as "
                 + existing.get().describe() + "; its record will be overwritten (force)", null);
     }
 
-    private static CheckResult slotCheck(Optional<String> slot, Facts f) {
+    private static Check slotCheck(Optional<String> slot, Facts f) {
         if (slot.isEmpty()) {
-            return CheckResult.ok(CHECK_SLOT, "replication slot usage not requested; no replication slot will be set up for this standby");
+            return Check.ok(CHECK_SLOT, "replication slot usage not requested; no replication slot will be set up for this standby");
         }
         String name = slot.get();
         if (f.slotActive().isPresent()) {
             return f.slotActive().get()
-                    ? CheckResult.failed(CHECK_SLOT, ErrorCode.BAD_CONFIG, "replication slot \"" + name + "\" exists on the upstream and is active",
+                    ? Check.failed(CHECK_SLOT, ErrorCode.BAD_CONFIG, "replication slot \"" + name + "\" exists on the upstream and is active",
                             "another server streams with it: check that no other node uses node ID " + name.substring("repmgr_slot_".length()))
-                    : CheckResult.ok(CHECK_SLOT, "replication slot \"" + name + "\" exists on the upstream and is inactive; it will be used");
+                    : Check.ok(CHECK_SLOT, "replication slot \"" + name + "\" exists on the upstream and is inactive; it will be used");
         }
         String free = f.freeReplicationSlots() + " of max_replication_slots = " + f.maxReplicationSlots() + " free";
         return f.freeReplicationSlots() >= 1
-                ? CheckResult.ok(CHECK_SLOT, "replication slot \"" + name + "\" will be created on the upstream (" + free + ")")
-                : CheckResult.failed(CHECK_SLOT, ErrorCode.BAD_CONFIG, "no free replication slot on the upstream (" + free + ")",
+                ? Check.ok(CHECK_SLOT, "replication slot \"" + name + "\" will be created on the upstream (" + free + ")")
+                : Check.failed(CHECK_SLOT, ErrorCode.BAD_CONFIG, "no free replication slot on the upstream (" + free + ")",
                         "raise max_replication_slots on the upstream (a restart is needed) or drop unused slots");
     }
 
-    private static CheckResult targetCheck(DirectoryState ds, boolean force, PgControl control) {
+    private static Check targetCheck(DirectoryState ds, boolean force, PgControl control) {
         String dir = "\"" + ds.path() + "\"";
         String user = ds.user().isEmpty() ? "the OS user" : "OS user \"" + ds.user() + "\"";
         if (!ds.exists()) {
             String ancestor = ds.nearestAncestor().orElse("its parent");
             return ds.ancestorWritable()
-                    ? CheckResult.ok(CHECK_TARGET, dir + " will be created (in \"" + ancestor + "\") with permissions 0700")
-                    : CheckResult.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG,
+                    ? Check.ok(CHECK_TARGET, dir + " will be created (in \"" + ancestor + "\") with permissions 0700")
+                    : Check.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG,
                             dir + " cannot be created: \"" + ancestor + "\" is not a directory " + user + " may write into",
                             "create the directory owned by " + user + ", or give that user write permission on \"" + ancestor + "\"");
         }
         if (!ds.directory()) {
-            return CheckResult.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, dir + " exists and is not a directory",
+            return Check.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, dir + " exists and is not a directory",
                     "remove it, or set data_directory to another path");
         }
         if (ds.entries().isEmpty()) {
-            return CheckResult.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, dir + " cannot be listed by " + user,
+            return Check.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, dir + " cannot be listed by " + user,
                     "make the directory owned by " + user);
         }
         if (ds.postmasterPid() && control.isRunning()) {
-            return CheckResult.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, "a PostgreSQL server is running in " + dir,
+            return Check.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, "a PostgreSQL server is running in " + dir,
                     "stop that server first, or choose another data directory; force never removes a running server's data");
         }
         if (!ds.owner().map(ds.user()::equals).orElse(false) || !ds.writable()) {
-            return CheckResult.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG,
+            return Check.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG,
                     dir + " is owned by \"" + ds.owner().orElse("?") + "\" with permissions "
                             + ds.mode().stream().mapToObj(Integer::toOctalString).findFirst().orElse("?")
                             + ": " + user + " cannot own it as a data directory",
@@ -436,11 +444,11 @@ final class StandbyCloning {
                 ? "; permissions " + Integer.toOctalString(ds.mode().getAsInt()) + " will be set to 0700" : "";
         if (entries > 0) {
             return force
-                    ? CheckResult.warning(CHECK_TARGET, dir + " is not empty (" + count + "); force: its contents will be removed" + perms, null)
-                    : CheckResult.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, dir + " is not empty (" + count + ")",
+                    ? Check.warning(CHECK_TARGET, dir + " is not empty (" + count + "); force: its contents will be removed" + perms, null)
+                    : Check.failed(CHECK_TARGET, ErrorCode.BAD_CONFIG, dir + " is not empty (" + count + ")",
                             "use force to remove its contents, or choose an empty or missing directory");
         }
-        return CheckResult.ok(CHECK_TARGET, dir + " exists and is empty" + perms);
+        return Check.ok(CHECK_TARGET, dir + " exists and is empty" + perms);
     }
 
     private List<String> basebackupArgv(CloneOptions o, PgControl control, ConnInfo upstream, Optional<String> slot) {
@@ -526,7 +534,7 @@ final class StandbyCloning {
         Upstream up = p.upstream().orElseThrow();
         StepRunner steps = new StepRunner();
         List<String> warnings = new ArrayList<>();
-        p.plan().warnings().forEach(c -> warnings.add(c.name() + ": " + c.detail()));
+        p.plan().checkWarnings().forEach(c -> warnings.add(c.describe()));
         LOG.info("cloning node \"{}\" (ID: {}) from {} into \"{}\"", node.nodeName(), node.nodeId(), hostPort(up.conninfo()),
                 node.dataDirectory());
 
@@ -913,8 +921,8 @@ final class StandbyCloning {
         }
     }
 
-    private static CheckResult failure(String name, ReplicationException e) {
-        return CheckResult.failed(name, e.code(), describe(e), e.hint().orElse(null));
+    private static Check failure(String name, ReplicationException e) {
+        return Check.failed(name, e.code(), describe(e), e.hint().orElse(null));
     }
 
     private static String describe(ReplicationException e) {

@@ -2,8 +2,7 @@ package io.repmgr4j.core;
 
 import io.repmgr4j.ErrorCode;
 import io.repmgr4j.ReplicationException;
-import io.repmgr4j.plan.StepResult;
-import io.repmgr4j.plan.StepStatus;
+import io.repmgr4j.plan.Step;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the steps of one operation in order: times each, records it as a
- * {@link StepResult}, stops at the first failure (the failure propagates), and keeps the
+ * {@link Step}, stops at the first failure (the failure propagates), and keeps the
  * undo actions of steps whose effect must not outlive a failed operation (a slot
  * created, a directory filled), to run newest first. Shared by the operations that
  * change topology; not thread-safe (one per operation run).
@@ -24,7 +23,7 @@ import org.slf4j.LoggerFactory;
 final class StepRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StepRunner.class);
 
-    private final List<StepResult> results = new ArrayList<>();
+    private final List<Step> results = new ArrayList<>();
     private final Deque<Undo> undos = new ArrayDeque<>();
 
     private record Undo(String name, Runnable action) {
@@ -36,13 +35,13 @@ final class StepRunner {
         LOG.info("{}", name);
         try {
             T value = body.get();
-            record(name, StepStatus.DONE, t0, null);
+            record(name, Step.Status.DONE, t0, null);
             return value;
         } catch (ReplicationException e) {
-            record(name, StepStatus.FAILED, t0, e.getMessage());
+            record(name, Step.Status.FAILED, t0, e.getMessage());
             throw e;
         } catch (RuntimeException e) {
-            record(name, StepStatus.FAILED, t0, e.toString());
+            record(name, Step.Status.FAILED, t0, e.toString());
             throw new ReplicationException(ErrorCode.INTERNAL, "step \"" + name + "\" failed unexpectedly", e.toString(),
                     null, e);
         }
@@ -77,12 +76,12 @@ final class StepRunner {
             long t0 = System.nanoTime();
             try {
                 u.action().run();
-                record(u.name(), StepStatus.UNDONE, t0, null);
+                record(u.name(), Step.Status.UNDONE, t0, null);
             } catch (RuntimeException e) {
                 String why = e instanceof ReplicationException re
                         ? re.getMessage() + re.detail().map(d -> ": " + d).orElse("")
                         : e.toString();
-                record(u.name(), StepStatus.UNDO_FAILED, t0, why);
+                record(u.name(), Step.Status.UNDO_FAILED, t0, why);
                 left.add(u.name() + " failed: " + why);
                 LOG.warn("could not {}: {}", u.name(), why);
             }
@@ -91,15 +90,15 @@ final class StepRunner {
     }
 
     /** Every step recorded so far, in order. */
-    List<StepResult> results() {
+    List<Step> results() {
         return List.copyOf(results);
     }
 
     /** The steps so far, for an error's detail: {@code done: a, b; failed: c; undone: d}. */
     String summary() {
         StringBuilder sb = new StringBuilder();
-        for (StepStatus status : StepStatus.values()) {
-            List<String> names = results.stream().filter(r -> r.status() == status).map(StepResult::name).toList();
+        for (Step.Status status : Step.Status.values()) {
+            List<String> names = results.stream().filter(r -> r.status() == status).map(Step::name).toList();
             if (!names.isEmpty()) {
                 if (sb.length() > 0) {
                     sb.append("; ");
@@ -110,8 +109,8 @@ final class StepRunner {
         return sb.toString();
     }
 
-    private void record(String name, StepStatus status, long t0, String detail) {
-        results.add(StepResult.builder().name(name).status(status).duration(Duration.ofNanos(System.nanoTime() - t0))
+    private void record(String name, Step.Status status, long t0, String detail) {
+        results.add(Step.builder().name(name).status(status).duration(Duration.ofNanos(System.nanoTime() - t0))
                 .detail(Optional.ofNullable(detail)).build());
     }
 }

@@ -72,6 +72,11 @@ class RejoinRefusalTest {
             assertThat(e.detail()).hasValueSatisfying(d -> assertThat(d)
                     .startsWith("target server's timeline 2 forked off current database system timeline 1 before current recovery point"));
             assertThat(e.report().steps()).isEmpty();
+            assertThat(e.report().failedCheck()).hasValueSatisfying(c -> {
+                assertThat(c.errorCode()).contains(ErrorCode.REJOIN_FAIL);
+                assertThat(c.hint()).isEqualTo(e.hint());
+            });
+            assertThat(e.report().refusal()).hasValueSatisfying(r -> assertThat(r.code()).isEqualTo(ErrorCode.REJOIN_FAIL));
         });
         fx.assertUnchanged(before);
         assertThat(control(fx.configs.get(1), fx.server(1))).isEqualTo(cd);

@@ -13,7 +13,7 @@ import io.repmgr4j.core.ssh.SshOptions;
 import io.repmgr4j.format.ClusterShowFormat;
 import io.repmgr4j.format.OperationReportFormat;
 import io.repmgr4j.plan.OperationReport;
-import io.repmgr4j.plan.StepStatus;
+import io.repmgr4j.plan.Step;
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
 import io.repmgr4j.spi.CommandRunner;
@@ -155,7 +155,7 @@ class SshScenarioTest {
                     .serverSetting("unix_socket_directories", s.socketDirectory().toString())
                     .progressListener((done, total) -> progress.add(new long[] {done, total}))
                     .fastCheckpoint(true).thenStart().waitUntilStreaming(WAIT).thenRegister().execute();
-            assertThat(report.steps()).allMatch(st -> st.status() == StepStatus.DONE);
+            assertThat(report.steps()).allMatch(st -> st.status() == Step.Status.DONE);
             assertThat(report.streaming()).isTrue();
             assertThat(report.toString()).doesNotContain(SECRET);
             // pg_basebackup ran on the node's host through its SSH runner, its progress lines streamed back

@@ -16,11 +16,10 @@ import io.repmgr4j.ReplicationException;
 import io.repmgr4j.UpstreamState;
 import io.repmgr4j.core.host.NodeHost;
 import io.repmgr4j.format.ClusterShowFormat;
-import io.repmgr4j.format.PlanFormat;
-import io.repmgr4j.plan.CheckOutcome;
-import io.repmgr4j.plan.CheckResult;
-import io.repmgr4j.plan.Plan;
-import io.repmgr4j.plan.StepStatus;
+import io.repmgr4j.format.OperationReportFormat;
+import io.repmgr4j.plan.Check;
+import io.repmgr4j.plan.OperationReport;
+import io.repmgr4j.plan.Step;
 import io.repmgr4j.testkit.PgSandbox;
 import io.repmgr4j.testkit.PgServer;
 import java.io.IOException;
@@ -124,24 +123,29 @@ class StandbyCloneTest {
     void dryRunListsEveryCheckAndChangesNothing() {
         s2 = sandbox("pg2");
         int eventsBefore = cluster.events().limit(100).list().size();
-        Plan plan = clone(config(2, s2), s2).fastCheckpoint(true).thenRegister().plan();
+        OperationReport plan = clone(config(2, s2), s2).fastCheckpoint(true).thenRegister().plan();
 
-        assertThat(plan.ready()).as(PlanFormat.text(plan)).isTrue();
+        assertThat(plan.ready()).as(OperationReportFormat.dryRun(plan)).isTrue();
         assertThat(plan.operation()).isEqualTo("standby clone");
-        assertThat(plan.checks()).extracting(CheckResult::name).containsExactly(
+        assertThat(plan.dryRun()).isTrue();
+        assertThat(plan.successful()).isTrue();
+        assertThat(plan.summary()).isEqualTo("node \"pg2\" (ID: 2) would be cloned from 127.0.0.1:" + pg1.port()
+                + " into \"" + s2.dataDirectory() + "\"");
+        assertThat(plan.steps()).extracting(Step::status).containsOnly(Step.Status.PLANNED);
+        assertThat(plan.checks()).extracting(Check::name).containsExactly(
                 StandbyCloning.CHECK_UPSTREAM, StandbyCloning.CHECK_METADATA, StandbyCloning.CHECK_UPSTREAM_NODE,
                 StandbyCloning.CHECK_NODE_RECORD, StandbyCloning.CHECK_SIZE, StandbyCloning.CHECK_WAL_LEVEL,
                 StandbyCloning.CHECK_WAL_SENDERS, StandbyCloning.CHECK_SLOT, StandbyCloning.CHECK_REPLICATION_CONNECTIONS,
                 StandbyCloning.CHECK_REWIND, StandbyCloning.CHECK_TARGET, StandbyCloning.CHECK_VERSION);
-        assertThat(plan.checks()).allMatch(c -> c.outcome() == CheckOutcome.OK);
-        assertThat(plan.check(StandbyCloning.CHECK_WAL_SENDERS).orElseThrow().detail()).startsWith("2 required, 10 available");
+        assertThat(plan.checks()).allMatch(c -> c.outcome() == Check.Outcome.OK);
+        assertThat(plan.check(StandbyCloning.CHECK_WAL_SENDERS).orElseThrow().detail().orElseThrow()).startsWith("2 required, 10 available");
         assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM_NODE).orElseThrow().detail())
-                .isEqualTo("standby will attach to upstream node \"pg1\" (ID: 1)");
-        assertThat(plan.check(StandbyCloning.CHECK_SIZE).orElseThrow().detail()).matches("current installation size is \\d+ MB");
-        assertThat(plan.steps()).anySatisfy(st -> assertThat(st).contains("pg_basebackup").contains("-X stream")
+                .contains("standby will attach to upstream node \"pg1\" (ID: 1)");
+        assertThat(plan.check(StandbyCloning.CHECK_SIZE).orElseThrow().detail().orElseThrow()).matches("current installation size is \\d+ MB");
+        assertThat(plan.steps()).anySatisfy(st -> assertThat(st.name()).contains("pg_basebackup").contains("-X stream")
                 .contains("-c fast").contains("'repmgr base backup'"));
-        assertThat(plan.steps()).last().asString().contains("register node \"pg2\" (ID: 2) as a standby of node \"pg1\" (ID: 1)");
-        String text = PlanFormat.text(plan);
+        assertThat(plan.steps()).extracting(Step::name).last().asString().contains("register node \"pg2\" (ID: 2) as a standby of node \"pg1\" (ID: 1)");
+        String text = OperationReportFormat.dryRun(plan);
         assertThat(text).contains("INFO: all prerequisites for \"standby clone\" are met").doesNotContain(SECRET);
 
         assertThat(s2.dataDirectory()).doesNotExist();
@@ -173,7 +177,7 @@ class StandbyCloneTest {
         assertThat(r.commandLine()).contains("pg_basebackup -D").contains("-X stream").contains("-c fast")
                 .contains("-U repmgr").doesNotContain(SECRET);
         assertThat(r.toString()).doesNotContain(SECRET);
-        assertThat(r.steps()).allMatch(st -> st.status() == StepStatus.DONE);
+        assertThat(r.steps()).allMatch(st -> st.status() == Step.Status.DONE);
         assertThat(r.steps()).extracting(st -> st.name()).anyMatch(n -> n.startsWith("run pg_basebackup"))
                 .contains("start the server", "register the standby");
         assertThat(r.warnings()).isEmpty();
@@ -275,11 +279,11 @@ class StandbyCloneTest {
             try (ClusterContext ctx = new ClusterContext(List.of(pg1.conninfo()), List.of(), Duration.ofSeconds(5),
                     Duration.ofSeconds(5), List.of(), io.repmgr4j.spi.LocalCommandRunner.asUser("postgres"))) {
                 ctx.rememberPrimary(lastSeen);
-                Plan plan = new StandbyCloning(ctx, new Registration(ctx)).plan(options);
-                assertThat(plan.ready()).as(PlanFormat.text(plan)).isTrue();
+                OperationReport plan = new StandbyCloning(ctx, new Registration(ctx)).plan(options);
+                assertThat(plan.ready()).as(OperationReportFormat.dryRun(plan)).isTrue();
                 assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM_NODE).orElseThrow().detail())
-                        .isEqualTo("standby will attach to upstream node \"pg1\" (ID: 1)");
-                assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM).orElseThrow().detail())
+                        .contains("standby will attach to upstream node \"pg1\" (ID: 1)");
+                assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM).orElseThrow().detail().orElseThrow())
                         .startsWith("connected to 127.0.0.1:" + pg1.port() + ", a primary");
                 assertThat(ctx.cachedPrimary()).contains(pg1.conninfo());
             }
@@ -340,15 +344,17 @@ class StandbyCloneTest {
     void upstreamWithoutMetadata() {
         PgSandbox s = sandbox("nometa");
         try (PgServer bare = PgServer.builder().name("bare").setting("wal_log_hints", "off").start()) {
-            Plan plan = clone(config(12, s), s).upstreamConninfo(bare.conninfo()).plan();
+            OperationReport plan = clone(config(12, s), s).upstreamConninfo(bare.conninfo()).plan();
             assertThat(plan.ready()).isFalse();
+            assertThat(plan.successful()).isFalse();
+            assertThat(plan.summary()).endsWith("for \"standby clone\" not met");
             assertThat(plan.check(StandbyCloning.CHECK_METADATA)).hasValueSatisfying(c ->
-                    assertThat(c.outcome()).isEqualTo(CheckOutcome.FAILED));
+                    assertThat(c.outcome()).isEqualTo(Check.Outcome.FAILED));
             assertThat(plan.check(StandbyCloning.CHECK_UPSTREAM_NODE)).hasValueSatisfying(c ->
-                    assertThat(c.outcome()).isEqualTo(CheckOutcome.WARNING));
+                    assertThat(c.outcome()).isEqualTo(Check.Outcome.WARNING));
             assertThat(plan.check(StandbyCloning.CHECK_REWIND)).hasValueSatisfying(c -> {
-                assertThat(c.outcome()).isEqualTo(CheckOutcome.WARNING);
-                assertThat(c.detail()).isEqualTo("data checksums are not enabled and \"wal_log_hints\" is \"off\"");
+                assertThat(c.outcome()).isEqualTo(Check.Outcome.WARNING);
+                assertThat(c.detail()).contains("data checksums are not enabled and \"wal_log_hints\" is \"off\"");
                 assertThat(c.hint()).hasValueSatisfying(h -> assertThat(h).contains("pg_rewind requires \"wal_log_hints\""));
             });
             assertThatThrownBy(() -> clone(config(12, s), s).upstreamConninfo(bare.conninfo()).execute())

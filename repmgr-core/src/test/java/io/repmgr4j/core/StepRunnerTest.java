@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.repmgr4j.ErrorCode;
 import io.repmgr4j.ReplicationException;
-import io.repmgr4j.plan.StepResult;
-import io.repmgr4j.plan.StepStatus;
+import io.repmgr4j.plan.Step;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,13 +30,13 @@ class StepRunnerTest {
         List<String> left = steps.undoAll();
         assertThat(log).containsExactly("two", "undo three", "undo one");
         assertThat(left).containsExactly("undo two failed: upstream gone: connection refused");
-        assertThat(steps.results()).extracting(StepResult::name, StepResult::status).containsExactly(
-                org.assertj.core.groups.Tuple.tuple("one", StepStatus.DONE),
-                org.assertj.core.groups.Tuple.tuple("two", StepStatus.DONE),
-                org.assertj.core.groups.Tuple.tuple("four", StepStatus.FAILED),
-                org.assertj.core.groups.Tuple.tuple("undo three", StepStatus.UNDONE),
-                org.assertj.core.groups.Tuple.tuple("undo two", StepStatus.UNDO_FAILED),
-                org.assertj.core.groups.Tuple.tuple("undo one", StepStatus.UNDONE));
+        assertThat(steps.results()).extracting(Step::name, Step::status).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("one", Step.Status.DONE),
+                org.assertj.core.groups.Tuple.tuple("two", Step.Status.DONE),
+                org.assertj.core.groups.Tuple.tuple("four", Step.Status.FAILED),
+                org.assertj.core.groups.Tuple.tuple("undo three", Step.Status.UNDONE),
+                org.assertj.core.groups.Tuple.tuple("undo two", Step.Status.UNDO_FAILED),
+                org.assertj.core.groups.Tuple.tuple("undo one", Step.Status.UNDONE));
         assertThat(steps.results().get(2).detail()).contains("copy failed");
         assertThat(steps.summary()).isEqualTo("done: one, two; failed: four; undone: undo three, undo one; undo failed: undo two");
         assertThat(steps.undoAll()).as("undo actions run once").isEmpty();
