@@ -17,13 +17,21 @@ import java.time.Duration;
  * standbys the library clones from it (a dry run first, then clone, start, streaming
  * check and registration in one chain), shown the way {@code repmgr cluster show} shows
  * them; then one standby is killed and shown again. Everything it started is stopped and
- * deleted at the end.
+ * deleted at the end. Then the topology demo (switchover, promote, rejoin) and the
+ * failover demo (automatic failover by the daemons) run, each on servers of its own.
  */
 public final class Demo {
     private Demo() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
+        buildAndShow();
+        TopologyDemo.main(args);   // switchover, promote after kill -9, rejoin with pg_rewind
+        FailoverDemo.main(args);   // failover daemons: automatic failover by priority
+    }
+
+    /** Clone, register and show: the first part of the demo. */
+    static void buildAndShow() {
         say("starting a primary on 127.0.0.1 (throw-away data directory)");
         try (PgServer pg1 = PgServer.builder().name("pg1").start();
              PgSandbox place2 = PgSandbox.allocate("pg2");   // a free port and an empty place for a data directory
