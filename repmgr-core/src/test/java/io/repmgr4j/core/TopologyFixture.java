@@ -94,17 +94,38 @@ final class TopologyFixture implements AutoCloseable {
     }
 
     /** The application names streaming from the server (pg_stat_replication). */
+    /**
+     * The application_names streaming from a server. A client that has just connected
+     * shows as "catchup" for a moment, so this waits (up to 30 s) until no connected
+     * client is in another state before it answers.
+     */
     static List<String> streamingFrom(PgServer s) {
-        List<String> out = new ArrayList<>();
-        try (var c = s.connect(); var st = c.createStatement();
-             var rs = st.executeQuery("SELECT application_name FROM pg_stat_replication WHERE state = 'streaming' ORDER BY 1")) {
-            while (rs.next()) {
-                out.add(rs.getString(1));
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            List<String> streaming = new ArrayList<>();
+            int others = 0;
+            try (var c = s.connect(); var st = c.createStatement();
+                 var rs = st.executeQuery("SELECT application_name, state FROM pg_stat_replication ORDER BY 1")) {
+                while (rs.next()) {
+                    if ("streaming".equals(rs.getString(2))) {
+                        streaming.add(rs.getString(1));
+                    } else {
+                        others++;
+                    }
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
             }
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
+            if (others == 0 || System.nanoTime() > deadline) {
+                return streaming;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return streaming;
+            }
         }
-        return out;
     }
 
     @Override
