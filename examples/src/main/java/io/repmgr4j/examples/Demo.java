@@ -12,6 +12,8 @@ import io.repmgr4j.testkit.PgSandbox;
 import io.repmgr4j.testkit.PgServer;
 import java.time.Duration;
 
+import static io.repmgr4j.examples.Console.say;
+
 /**
  * The README's demo: a primary on loopback, registered through the library, and two
  * standbys the library clones from it (a dry run first, then clone, start, streaming
@@ -39,9 +41,9 @@ public final class Demo {
              ReplicationCluster cluster = ReplicationClusters.connect(pg1.conninfo())) {
 
             say("primary register (node 1, pg1)");
-            cluster.registerPrimary(config(1, pg1, 100)).execute();
+            cluster.registerPrimary(pg1.nodeConfig(1).priority(100).build()).execute();
 
-            NodeConfig node2 = config(2, place2, 80);
+            NodeConfig node2 = place2.nodeConfig(2).priority(80).build();
             say("standby clone --dry-run (node 2, pg2)");
             System.out.print(OperationReportFormat.dryRun(cluster.cloneStandby(node2).fastCheckpoint(true).plan()));
 
@@ -52,7 +54,7 @@ public final class Demo {
                     r2.copyDuration().toMillis(), r2.throughputBytesPerSecond() / 1048576.0, r2.commandLine());
 
             say("the same for node 3 (pg3), cloned from and attached to pg2: a cascading standby");
-            clone(cluster, config(3, place3, 20), place3).upstreamNodeId(2).execute();
+            clone(cluster, place3.nodeConfig(3).priority(20).build(), place3).upstreamNodeId(2).execute();
             PgServer pg3 = place3.adopt(); // the test kit takes over the running server (and cleans it up)
             place2.adopt();
 
@@ -79,32 +81,5 @@ public final class Demo {
                 .thenStart()
                 .waitUntilStreaming(Duration.ofSeconds(30))
                 .thenRegister();
-    }
-
-    private static NodeConfig config(int id, PgServer server, int priority) {
-        return NodeConfig.builder()
-                .nodeId(id)
-                .nodeName(server.name())
-                .conninfo(server.conninfo())
-                .dataDirectory(server.dataDirectory().toString())
-                .pgBindir(server.bindir().toString())
-                .priority(priority)
-                .build();
-    }
-
-    private static NodeConfig config(int id, PgSandbox place, int priority) {
-        return NodeConfig.builder()
-                .nodeId(id)
-                .nodeName(place.name())
-                .conninfo(place.conninfo())
-                .dataDirectory(place.dataDirectory().toString())
-                .pgBindir(place.bindir().toString())
-                .priority(priority)
-                .build();
-    }
-
-    private static void say(String what) {
-        System.out.println();
-        System.out.println("==> " + what);
     }
 }

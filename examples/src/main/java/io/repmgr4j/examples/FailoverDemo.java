@@ -14,6 +14,8 @@ import io.repmgr4j.format.ServiceStatusFormat;
 import io.repmgr4j.testkit.PgReplicaSet;
 import io.repmgr4j.testkit.PgServer;
 import java.time.Duration;
+
+import static io.repmgr4j.examples.Console.say;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,12 +107,7 @@ public final class FailoverDemo {
     }
 
     private static NodeConfig config(int id, PgServer server, int priority) {
-        return NodeConfig.builder()
-                .nodeId(id)
-                .nodeName(server.name())
-                .conninfo(server.conninfo())
-                .dataDirectory(server.dataDirectory().toString())
-                .pgBindir(server.bindir().toString())
+        return server.nodeConfig(id)
                 .priority(priority)
                 .failover(FailoverMode.AUTOMATIC)
                 .reconnectAttempts(3)
@@ -120,10 +117,5 @@ public final class FailoverDemo {
     private static void print(EventRecord e) {
         System.out.println("    event " + e.timestamp().map(TIME::format).orElse("") + " [" + e.nodeName().orElse("")
                 + "] " + e.event() + (e.successful() ? "" : " (failed)") + ": " + e.details().orElse(""));
-    }
-
-    private static void say(String what) {
-        System.out.println();
-        System.out.println("==> " + what);
     }
 }

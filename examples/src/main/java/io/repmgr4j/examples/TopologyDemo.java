@@ -12,6 +12,8 @@ import io.repmgr4j.testkit.PgServer;
 import java.time.Duration;
 import java.util.List;
 
+import static io.repmgr4j.examples.Console.say;
+
 /**
  * Topology changes on a throw-away 3-node set, the way the seed walkthrough's steps 12
  * and 13 do them with repmgr: a switchover with siblings following, a crash of the new
@@ -28,9 +30,9 @@ public final class TopologyDemo {
         say("starting a primary and two streaming standbys on 127.0.0.1 (throw-away data directories)");
         try (PgReplicaSet servers = PgReplicaSet.start(3)) {
             List<PgServer> s = servers.servers();
-            NodeConfig pg1 = config(1, s.get(0));
-            NodeConfig pg2 = config(2, s.get(1));
-            NodeConfig pg3 = config(3, s.get(2));
+            NodeConfig pg1 = s.get(0).nodeConfig(1).build();
+            NodeConfig pg2 = s.get(1).nodeConfig(2).build();
+            NodeConfig pg3 = s.get(2).nodeConfig(3).build();
 
             // the handle must know every node it may have to stop, start or rewind
             ReplicationClusters.Builder builder = ReplicationClusters.builder().seed(pg1.conninfo());
@@ -76,20 +78,5 @@ public final class TopologyDemo {
     private static void show(ReplicationCluster cluster) {
         say("cluster show");
         System.out.print(ClusterShowFormat.table(cluster.show().timeout(Duration.ofSeconds(5)).execute()));
-    }
-
-    private static NodeConfig config(int id, PgServer server) {
-        return NodeConfig.builder()
-                .nodeId(id)
-                .nodeName(server.name())
-                .conninfo(server.conninfo())
-                .dataDirectory(server.dataDirectory().toString())
-                .pgBindir(server.bindir().toString())
-                .build();
-    }
-
-    private static void say(String what) {
-        System.out.println();
-        System.out.println("==> " + what);
     }
 }

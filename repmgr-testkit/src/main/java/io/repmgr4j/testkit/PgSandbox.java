@@ -103,6 +103,20 @@ public final class PgSandbox implements AutoCloseable {
         return place.runner;
     }
 
+    /**
+     * A node configuration for this server, ready to finish and build: node id, name,
+     * conninfo, data directory and pg_bindir filled in (priority, location and the rest
+     * keep repmgr's defaults until set).
+     */
+    public io.repmgr4j.ImmutableNodeConfig.Builder nodeConfig(int nodeId) {
+        return io.repmgr4j.NodeConfig.builder()
+                .nodeId(nodeId)
+                .nodeName(name())
+                .conninfo(conninfo())
+                .dataDirectory(dataDirectory().toString())
+                .pgBindir(bindir().toString());
+    }
+
     /** The conninfo the server will answer on: {@code host=127.0.0.1 port=N user=repmgr dbname=repmgr connect_timeout=2}. */
     public ConnInfo conninfo() {
         return place.conninfo();

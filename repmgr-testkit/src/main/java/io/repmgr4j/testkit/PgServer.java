@@ -138,6 +138,20 @@ public final class PgServer implements AutoCloseable {
     }
 
     /**
+     * A node configuration for this server, ready to finish and build: node id, name,
+     * conninfo, data directory and pg_bindir filled in (priority, location and the rest
+     * keep repmgr's defaults until set).
+     */
+    public io.repmgr4j.ImmutableNodeConfig.Builder nodeConfig(int nodeId) {
+        return io.repmgr4j.NodeConfig.builder()
+                .nodeId(nodeId)
+                .nodeName(name())
+                .conninfo(conninfo())
+                .dataDirectory(dataDirectory().toString())
+                .pgBindir(bindir().toString());
+    }
+
+    /**
      * {@code host=127.0.0.1 port=N user=repmgr dbname=repmgr connect_timeout=2}, plus the
      * password when the server has one ({@link ConnInfo#toString()} masks it).
      */
