@@ -25,7 +25,7 @@ import java.nio.file.attribute.PosixFilePermissions;
  *
  * Thread-safe.
  */
-public final class PgSandbox implements AutoCloseable {
+public final class PgSandbox implements PgInstance, AutoCloseable {
     private final Place place;
     private PgServer adopted;
     private boolean closed;
@@ -56,26 +56,31 @@ public final class PgSandbox implements AutoCloseable {
         return sandbox;
     }
 
+    @Override
     public String name() {
         return place.name;
     }
 
     /** The port the server will listen on; it is reserved in this JVM, not bound. */
+    @Override
     public int port() {
         return place.port();
     }
 
     /** Always {@code 127.0.0.1}. */
+    @Override
     public String host() {
         return Place.HOST;
     }
 
     /** Where the data directory goes; it does not exist until something creates it. */
+    @Override
     public Path dataDirectory() {
         return place.data;
     }
 
     /** The server's Unix-socket directory (exists). */
+    @Override
     public Path socketDirectory() {
         return place.sock;
     }
@@ -90,34 +95,24 @@ public final class PgSandbox implements AutoCloseable {
         return place.root;
     }
 
+    @Override
     public Path bindir() {
         return place.bindir;
     }
 
+    @Override
     public String osUser() {
         return place.osUser;
     }
 
     /** Runs programs as {@link #osUser()}. */
+    @Override
     public CommandRunner runner() {
         return place.runner;
     }
 
-    /**
-     * A node configuration for this server, ready to finish and build: node id, name,
-     * conninfo, data directory and pg_bindir filled in (priority, location and the rest
-     * keep repmgr's defaults until set).
-     */
-    public io.repmgr4j.ImmutableNodeConfig.Builder nodeConfig(int nodeId) {
-        return io.repmgr4j.NodeConfig.builder()
-                .nodeId(nodeId)
-                .nodeName(name())
-                .conninfo(conninfo())
-                .dataDirectory(dataDirectory().toString())
-                .pgBindir(bindir().toString());
-    }
-
     /** The conninfo the server will answer on: {@code host=127.0.0.1 port=N user=repmgr dbname=repmgr connect_timeout=2}. */
+    @Override
     public ConnInfo conninfo() {
         return place.conninfo();
     }

@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * behind. Thread-safe: lifecycle methods are serialized per server; SQL helpers may be
  * called concurrently.
  */
-public final class PgServer implements AutoCloseable {
+public final class PgServer implements PgInstance, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PgServer.class);
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final int PORT_ATTEMPTS = 3;
@@ -94,25 +94,30 @@ public final class PgServer implements AutoCloseable {
     // ------------------------------------------------------------------ accessors
 
     /** The name given to the builder (or sandbox); also the standby's application_name. */
+    @Override
     public String name() {
         return place.name;
     }
 
     /** Always {@code 127.0.0.1}. */
+    @Override
     public String host() {
         return Place.HOST;
     }
 
     /** The loopback TCP port the server listens on (never 5432). */
+    @Override
     public int port() {
         return place.port();
     }
 
+    @Override
     public Path dataDirectory() {
         return place.data;
     }
 
     /** The server's own Unix-socket directory. */
+    @Override
     public Path socketDirectory() {
         return place.sock;
     }
@@ -123,38 +128,28 @@ public final class PgServer implements AutoCloseable {
     }
 
     /** The directory of the PostgreSQL programs this server uses. */
+    @Override
     public Path bindir() {
         return place.bindir;
     }
 
     /** The OS user the server runs as. */
+    @Override
     public String osUser() {
         return place.osUser;
     }
 
     /** Runs programs as {@link #osUser()}; pass it to code under test as the node's runner. */
+    @Override
     public CommandRunner runner() {
         return place.runner;
-    }
-
-    /**
-     * A node configuration for this server, ready to finish and build: node id, name,
-     * conninfo, data directory and pg_bindir filled in (priority, location and the rest
-     * keep repmgr's defaults until set).
-     */
-    public io.repmgr4j.ImmutableNodeConfig.Builder nodeConfig(int nodeId) {
-        return io.repmgr4j.NodeConfig.builder()
-                .nodeId(nodeId)
-                .nodeName(name())
-                .conninfo(conninfo())
-                .dataDirectory(dataDirectory().toString())
-                .pgBindir(bindir().toString());
     }
 
     /**
      * {@code host=127.0.0.1 port=N user=repmgr dbname=repmgr connect_timeout=2}, plus the
      * password when the server has one ({@link ConnInfo#toString()} masks it).
      */
+    @Override
     public ConnInfo conninfo() {
         return place.conninfo();
     }
