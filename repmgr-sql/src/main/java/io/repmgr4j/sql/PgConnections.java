@@ -140,6 +140,9 @@ public final class PgConnections {
             PGProperty.SOCKET_TIMEOUT.set(p, ceilSeconds(socketTimeout, "socketTimeout"));
         }
 
+        // every supported server is 12 or later: application_name and extra_float_digits then
+        // go in the start-up packet, instead of a SET round trip after each connect
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "10");
         PGProperty.APPLICATION_NAME.set(p, info.get("application_name")
                 .or(() -> info.get("fallback_application_name"))
                 .orElse(DEFAULT_APPLICATION_NAME));
