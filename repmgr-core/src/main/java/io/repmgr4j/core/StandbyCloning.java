@@ -122,9 +122,12 @@ final class StandbyCloning {
         Optional<String> slot = node.useReplicationSlots() ? Optional.of(NodeRecord.slotNameFor(node.nodeId())) : Optional.empty();
         Duration bound = ctx.connectTimeout().multipliedBy(3).plusSeconds(60);
 
-        // host-side checks start first; they need nothing from the upstream
-        CompletableFuture<DirectoryState> target = async(() -> host.probeDirectory(dir));
-        CompletableFuture<Integer> localMajor = async(() -> control.majorVersion("pg_basebackup"));
+        // the host-side checks start first, as one command: they need nothing from the upstream
+        String basebackup = control.tool("pg_basebackup");
+        CompletableFuture<NodeHost.Probe> hostProbe = async(() -> host.probe(dir, List.of(basebackup)));
+        CompletableFuture<DirectoryState> target = hostProbe.thenApply(NodeHost.Probe::directory);
+        CompletableFuture<Integer> localMajor = hostProbe.thenApply(
+                pr -> control.majorVersion("pg_basebackup", pr.versions().get(basebackup)));
 
         Upstream upstream = null;
         ReplicationException upstreamError = null;
@@ -455,7 +458,7 @@ final class StandbyCloning {
         ConnInfo.HostPort hp = upstream.hosts().get(0);
         List<String> argv = new ArrayList<>(List.of(control.tool("pg_basebackup"), "-D", o.node().dataDirectory(),
                 "-h", hp.host(), "-p", String.valueOf(hp.port()), "-U", o.node().effectiveReplicationUser(),
-                "-X", "stream", "--progress", "--verbose", "-l", LABEL));
+                "-w", "-X", "stream", "--progress", "--verbose", "-l", LABEL));
         if (o.fastCheckpoint()) {
             argv.add("-c");
             argv.add("fast");
@@ -567,7 +570,6 @@ final class StandbyCloning {
                 steps.undoOnFailure("drop replication slot \"" + slot + "\" on " + hostPort(upstream), () -> dropSlot(upstream, slot));
             }
             steps.undoOnFailure("remove the partial copy in \"" + dir + "\"", () -> removePartialCopy(host, dir, target.exists()));
-            copy = steps.run("run pg_basebackup from " + hostPort(upstream), () -> copy(p, o, upstream));
             RecoveryConfig rc = RecoveryConfig.streamingFrom(node, upstream, p.slot());
             if (node.conninfo().get("port").isPresent()) {
                 rc = rc.with("port", String.valueOf(node.conninfo().port()));
@@ -575,11 +577,9 @@ final class StandbyCloning {
             for (var s : o.serverSettings().entrySet()) {
                 rc = rc.with(s.getKey(), s.getValue());
             }
-            RecoveryConfig recovery = rc;
             // pg_basebackup creates a missing directory with the source's mode; set it when that is not 0700
             boolean chmod = target.exists() || !facts.dataDirectoryMode().equals("0700");
-            steps.run("write the recovery configuration into \"" + dir + "\"" + (chmod ? " and set its permissions to 0700" : ""),
-                    () -> configure(host, dir, recovery, chmod));
+            copy = copyAndConfigure(p, o, upstream, rc, chmod, steps);
         } catch (ReplicationException e) {
             LOG.error("standby clone of node \"{}\" (ID: {}) failed: {}; undoing", node.nodeName(), node.nodeId(), e.getMessage());
             List<String> left = steps.undoAll();
@@ -650,42 +650,6 @@ final class StandbyCloning {
                 .build();
     }
 
-    /**
-     * postgresql.auto.conf, standby.signal and the directory's mode, as three independent
-     * commands on the node's host run at the same time (the copy is done; this is all
-     * that stands between it and the event).
-     */
-    private void configure(NodeHost host, String dir, RecoveryConfig recovery, boolean chmod) {
-        List<CompletableFuture<Void>> work = new ArrayList<>();
-        work.add(async(() -> {
-            recovery.writeSettingsTo(host, dir);
-            return null;
-        }));
-        work.add(async(() -> {
-            RecoveryConfig.writeSignalTo(host, dir);
-            return null;
-        }));
-        if (chmod) {
-            work.add(async(() -> {
-                host.chmod(dir, 0700);
-                return null;
-            }));
-        }
-        ReplicationException first = null;
-        for (CompletableFuture<Void> f : work) {
-            try {
-                await(f, Duration.ofMinutes(2));
-            } catch (ReplicationException e) {
-                if (first == null) {
-                    first = e;
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
-
     /** What pg_basebackup did: its last progress count and how long it ran. */
     private record Copy(long progressBytes, Duration duration) {
         long bytes(Facts facts) {
@@ -693,12 +657,45 @@ final class StandbyCloning {
         }
     }
 
-    private Copy copy(Prepared p, CloneOptions o, ConnInfo upstream) {
+    /** Exit code of {@link #COPY_SH} when the copy succeeded and what follows it failed. */
+    private static final int CONFIGURE_FAILED = 90;
+    /** What {@link #COPY_SH} prints on standard error between the copy and the configuration. */
+    private static final String COPY_DONE = "repmgr4j: pg_basebackup finished";
+
+    /**
+     * pg_basebackup (the arguments after the first three), then, in the same command, the
+     * recovery configuration ({@link RecoveryConfig#WRITE_SH}, settings on standard input)
+     * and the directory's mode: no process start between the copy and a configured standby.
+     * Arguments: data directory, settings pattern, 1 to chmod 0700, pg_basebackup's argv.
+     */
+    private static final String COPY_SH = "d=$1; p=$2; m=$3; shift 3\n"
+            + "\"$@\" </dev/null || exit $?\n"
+            + "echo '" + COPY_DONE + "' >&2\n"
+            + "{\n" + RecoveryConfig.WRITE_SH + "} || exit " + CONFIGURE_FAILED + "\n"
+            + "if [ \"$m\" = 1 ]; then chmod 700 -- \"$d\" || exit " + CONFIGURE_FAILED + "; fi\n";
+
+    /**
+     * Runs pg_basebackup and writes the recovery configuration in one command on the node's
+     * host ({@link #COPY_SH}), and records them as two steps, each with its own duration.
+     */
+    private Copy copyAndConfigure(Prepared p, CloneOptions o, ConnInfo upstream, RecoveryConfig recovery, boolean chmod,
+                                  StepRunner steps) {
+        String copyStep = "run pg_basebackup from " + hostPort(upstream);
+        String configureStep = "write the recovery configuration into \"" + p.node().dataDirectory() + "\""
+                + (chmod ? " and set its permissions to 0700" : "");
         AtomicLong done = new AtomicLong();
         AtomicLong lastLog = new AtomicLong(System.nanoTime());
+        AtomicLong copyEnd = new AtomicLong();
         CloneProgressListener listener = o.listener();
-        Command cmd = Command.of(p.argv()).withTimeout(o.copyTimeout()).withEnv("LC_ALL", "C")
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", COPY_SH, "sh", p.node().dataDirectory(),
+                recovery.replacedSettingsPattern(), chmod ? "1" : "0"));
+        argv.addAll(p.argv());
+        Command cmd = Command.of(argv).withStdin(recovery.settingsText()).withTimeout(o.copyTimeout()).withEnv("LC_ALL", "C")
                 .withOutputListener((stream, line) -> {
+                    if (line.equals(COPY_DONE)) {
+                        copyEnd.set(System.nanoTime());
+                        return;
+                    }
                     Matcher m = PROGRESS.matcher(line);
                     if (!m.find()) {
                         if (stream == Command.Stream.STDERR) {
@@ -723,21 +720,41 @@ final class StandbyCloning {
         if (upstream.password().isPresent()) {
             cmd = cmd.withEnv("PGPASSWORD", upstream.password().get());
         }
+        LOG.info("{}", copyStep);
         LOG.info("executing: {}", p.commandLine());
+        long t0 = System.nanoTime();
         CommandResult r = p.runner().run(cmd);
+        long end = System.nanoTime();
+        long split = copyEnd.get() != 0 ? copyEnd.get() : end;
+        Duration copyTook = Duration.ofNanos(split - t0);
         if (r.timedOut()) {
-            throw new ReplicationException(ErrorCode.BAD_BASEBACKUP,
+            ReplicationException e = new ReplicationException(ErrorCode.BAD_BASEBACKUP,
                     "pg_basebackup did not finish within " + o.copyTimeout().toSeconds() + " s and was stopped",
                     "copied " + prettySize(done.get()) + " before the timeout",
                     "raise the clone's timeout, or check the network and the upstream's load");
+            steps.record(copyStep, Step.Status.FAILED, copyTook, e.getMessage());
+            throw e;
+        }
+        if (r.exitCode() == CONFIGURE_FAILED && copyEnd.get() != 0) {
+            steps.record(copyStep, Step.Status.DONE, copyTook, null);
+            ReplicationException e = new ReplicationException(ErrorCode.LOCAL_COMMAND,
+                    "writing the recovery configuration into \"" + p.node().dataDirectory() + "\" failed on "
+                            + p.runner().describe(), r.lastErrorLine(),
+                    "check that the OS user the commands run as may write into the data directory");
+            steps.record(configureStep, Step.Status.FAILED, Duration.ofNanos(end - split), e.getMessage());
+            throw e;
         }
         if (!r.succeeded()) {
-            throw new ReplicationException(ErrorCode.BAD_BASEBACKUP,
+            ReplicationException e = new ReplicationException(ErrorCode.BAD_BASEBACKUP,
                     "pg_basebackup failed with exit code " + r.exitCode() + " after copying " + prettySize(done.get()),
                     upstream.maskIn(errorLines(r)),
                     "check that the upstream is running and reachable, and see its log");
+            steps.record(copyStep, Step.Status.FAILED, copyTook, e.getMessage());
+            throw e;
         }
-        return new Copy(done.get(), r.duration());
+        steps.record(copyStep, Step.Status.DONE, copyTook, null);
+        steps.record(configureStep, Step.Status.DONE, Duration.ofNanos(end - split), null);
+        return new Copy(done.get(), copyTook);
     }
 
     /** pg_basebackup's error lines (those with "error:"), else its last line. */

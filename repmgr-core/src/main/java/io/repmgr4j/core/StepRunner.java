@@ -55,6 +55,14 @@ final class StepRunner {
         });
     }
 
+    /**
+     * Records a step that ran inside another's command (timed by the caller): a copy and
+     * the configuration written right after it by the same process, say.
+     */
+    void record(String name, Step.Status status, Duration took, String detail) {
+        results.add(Step.builder().name(name).status(status).duration(took).detail(Optional.ofNullable(detail)).build());
+    }
+
     /** Registers what undoes a step's effect should the operation fail later. */
     void undoOnFailure(String name, Runnable action) {
         undos.push(new Undo(name, action));

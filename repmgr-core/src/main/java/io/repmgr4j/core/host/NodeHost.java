@@ -23,6 +23,8 @@ import java.util.OptionalInt;
  */
 public final class NodeHost {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final String VERSION_BEGIN = "repmgr4j-version-begin";
+    private static final String VERSION_END = "repmgr4j-version-end";
 
     private final CommandRunner runner;
 
@@ -190,6 +192,22 @@ public final class NodeHost {
      * start).
      */
     public DirectoryState probeDirectory(String path) {
+        return probe(path, List.of()).directory();
+    }
+
+    /** What a program printed when asked for {@code --version}, with its exit code. */
+    public record ProgramAnswer(int exitCode, String output) {
+    }
+
+    /** A path as {@link #probeDirectory} finds it, and programs' {@code --version} answers, by program. */
+    public record Probe(DirectoryState directory, Map<String, ProgramAnswer> versions) {
+    }
+
+    /**
+     * {@link #probeDirectory} plus each program's {@code --version}, in one command on the
+     * host: one process start instead of one per question.
+     */
+    public Probe probe(String path, List<String> programs) {
         String script = "p=$1\n"
                 + "printf 'user=%s\\n' \"$(id -un)\"\n"
                 + "if [ -e \"$p\" ]; then\n"
@@ -209,14 +227,36 @@ public final class NodeHost {
                 + "  [ -d \"$a\" ] && [ -w \"$a\" ] && [ -x \"$a\" ] && echo ancestorwritable=1\n"
                 + "  printf 'ancestor=%s\\n' \"$a\"\n"
                 + "fi\n"
+                + "shift\n"
+                + "for prog in \"$@\"; do\n"
+                + "  v=$(\"$prog\" --version 2>&1 </dev/null)\n"
+                + "  printf '%s\\n%s\\n%s\\n' \"" + VERSION_BEGIN + " $?\" \"$v\" \"" + VERSION_END + "\"\n"
+                + "done\n"
                 + "exit 0\n";
-        CommandResult r = run("sh", "-c", script, "sh", path);
+        List<String> argv = new java.util.ArrayList<>(List.of("sh", "-c", script, "sh", path));
+        argv.addAll(programs);
+        CommandResult r = run(argv.toArray(String[]::new));
         if (!r.succeeded()) {
             throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "inspecting \"" + path + "\" failed on " + runner.describe(),
                     r.timedOut() ? "no answer within " + TIMEOUT.toSeconds() + " s" : r.lastErrorLine(), null);
         }
+        Map<String, ProgramAnswer> versions = new java.util.LinkedHashMap<>();
+        String[] lines = r.stdout().split("\n");
+        int next = 0;
+        int firstVersionLine = lines.length;
+        for (int i = 0; i < lines.length; i++) {
+            if (lines[i].startsWith(VERSION_BEGIN + " ") && next < programs.size()) {
+                firstVersionLine = Math.min(firstVersionLine, i);
+                int exit = Integer.parseInt(lines[i].substring(VERSION_BEGIN.length() + 1).strip());
+                StringBuilder out = new StringBuilder();
+                for (i++; i < lines.length && !lines[i].equals(VERSION_END); i++) {
+                    out.append(lines[i]).append('\n');
+                }
+                versions.put(programs.get(next++), new ProgramAnswer(exit, out.toString()));
+            }
+        }
         Map<String, String> kv = new HashMap<>();
-        for (String line : r.stdout().split("\n")) {
+        for (String line : java.util.Arrays.copyOf(lines, firstVersionLine)) {
             int sp = line.startsWith("owner=") ? line.indexOf(" mode=") : -1;
             if (sp > 0) {
                 kv.put("owner", line.substring("owner=".length(), sp));
@@ -228,13 +268,17 @@ public final class NodeHost {
                 kv.put(line.substring(0, eq), line.substring(eq + 1));
             }
         }
-        return new DirectoryState(path, kv.getOrDefault("user", ""), kv.containsKey("exists"), kv.containsKey("directory"),
+        if (next < programs.size()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "inspecting \"" + path + "\" failed on " + runner.describe(),
+                    "the answers of " + programs.subList(next, programs.size()) + " to --version are missing", null);
+        }
+        return new Probe(new DirectoryState(path, kv.getOrDefault("user", ""), kv.containsKey("exists"), kv.containsKey("directory"),
                 kv.containsKey("entries") ? OptionalInt.of(Integer.parseInt(kv.get("entries").strip()))
                         : OptionalInt.empty(),
                 Optional.ofNullable(kv.get("owner")),
                 kv.containsKey("mode") ? OptionalInt.of(Integer.parseInt(kv.get("mode"), 8)) : OptionalInt.empty(),
                 kv.containsKey("writable"), kv.containsKey("pidfile"),
-                Optional.ofNullable(kv.get("ancestor")), kv.containsKey("ancestorwritable"));
+                Optional.ofNullable(kv.get("ancestor")), kv.containsKey("ancestorwritable")), versions);
     }
 
     /**

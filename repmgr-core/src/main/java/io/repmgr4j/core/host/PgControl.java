@@ -55,11 +55,22 @@ public final class PgControl {
     /** The major version a program reports ({@code pg_basebackup --version} → 15). */
     public int majorVersion(String program) {
         CommandResult r = runner.run(Command.of(tool(program), "--version").withTimeout(Duration.ofSeconds(30)));
-        Matcher m = VERSION.matcher(r.stdout());
-        if (!r.succeeded() || !m.find()) {
+        return majorVersion(program, new NodeHost.ProgramAnswer(r.succeeded() ? 0 : Math.max(1, r.exitCode()),
+                r.succeeded() ? r.stdout() : r.lastErrorLine()));
+    }
+
+    /**
+     * The major version in a program's answer to {@code --version} (asked by
+     * {@link NodeHost#probe} along with other questions, say).
+     */
+    public int majorVersion(String program, NodeHost.ProgramAnswer answer) {
+        Matcher m = VERSION.matcher(answer.output());
+        if (answer.exitCode() != 0 || !m.find()) {
+            String out = answer.output().strip();
             throw new ReplicationException(ErrorCode.LOCAL_COMMAND,
                     "unable to run \"" + tool(program) + " --version\" on " + runner.describe(),
-                    r.succeeded() ? "unexpected output: " + r.stdout().strip() : r.lastErrorLine(),
+                    answer.exitCode() == 0 ? "unexpected output: " + out : out.isEmpty() ? "exit code " + answer.exitCode()
+                            : out.lines().reduce((a, b) -> b).orElse(out),
                     "check pg_bindir in the node's configuration");
         }
         return Integer.parseInt(m.group(1));

@@ -1,14 +1,18 @@
 package io.repmgr4j.core.host;
 
 import io.repmgr4j.ConnInfo;
+import io.repmgr4j.ErrorCode;
 import io.repmgr4j.NodeConfig;
-import java.util.ArrayList;
+import io.repmgr4j.ReplicationException;
+import io.repmgr4j.spi.Command;
+import io.repmgr4j.spi.CommandResult;
+import java.time.Duration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * A standby's recovery settings for PostgreSQL 12 and later: {@code standby.signal} plus
@@ -22,6 +26,8 @@ public final class RecoveryConfig {
     /** The file PostgreSQL's ALTER SYSTEM keeps; settings here override postgresql.conf. */
     public static final String AUTO_CONF = "postgresql.auto.conf";
     public static final String STANDBY_SIGNAL = "standby.signal";
+
+    private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
 
     private final Map<String, String> settings;
 
@@ -83,46 +89,57 @@ public final class RecoveryConfig {
     }
 
     /**
+     * Shell text (for {@code sh -c}) that writes settings into {@code "$d/postgresql.auto.conf"}
+     * and creates {@code "$d/standby.signal"}: the file's lines that set a setting matched
+     * by the extended regular expression in {@code $p} (case-insensitive) are dropped, the
+     * lines read from standard input are appended, and the result replaces the file through
+     * a temporary file (mode 0600), so that no reader sees half a file. Exits non-zero on
+     * failure, leaving no temporary file. The settings travel on standard input because
+     * primary_conninfo may hold a password, which must not appear in any process's
+     * arguments. {@link #writeTo} runs it; a clone runs it right after pg_basebackup, in the
+     * same command.
+     */
+    public static final String WRITE_SH = "f=\"$d/postgresql.auto.conf\"; t=\"$f.repmgr4j-tmp\"\n"
+            + "umask 077\n"
+            + "if [ -e \"$f\" ]; then\n"
+            + "  grep -i -v -E -e \"$p\" -- \"$f\" > \"$t\"\n"
+            + "  [ $? -le 1 ] || { rm -f -- \"$t\"; exit 1; }\n"
+            + "else\n"
+            + "  : > \"$t\" || exit 1\n"
+            + "fi\n"
+            + "if cat >> \"$t\" && mv -f -- \"$t\" \"$f\" && : > \"$d/standby.signal\"; then :; else rm -f -- \"$t\"; exit 1; fi\n";
+
+    /**
      * Writes the settings into the data directory's postgresql.auto.conf (replacing any
      * earlier value of the same settings, keeping every other line) and creates
-     * standby.signal. The server must be stopped.
+     * standby.signal, in one command on the node's host. The server must be stopped.
      */
     public void writeTo(NodeHost host, String dataDirectory) {
-        writeSettingsTo(host, dataDirectory);
-        writeSignalTo(host, dataDirectory);
+        CommandResult r = host.runner().run(Command.of("sh", "-c", "d=$1; p=$2\n" + WRITE_SH, "sh", dataDirectory,
+                replacedSettingsPattern()).withStdin(settingsText()).withTimeout(WRITE_TIMEOUT));
+        if (!r.succeeded()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "writing the recovery configuration into \""
+                    + dataDirectory + "\" failed on " + host.runner().describe(),
+                    r.timedOut() ? "no answer within " + WRITE_TIMEOUT.toSeconds() + " s" : r.lastErrorLine(),
+                    "check that the data directory exists and the OS user may write into it");
+        }
     }
 
     /**
-     * The first half of {@link #writeTo}: the settings into postgresql.auto.conf, without
-     * standby.signal (two commands on the host: read, write).
+     * The extended regular expression ({@code grep -i -E}) that matches the lines of
+     * postgresql.auto.conf setting any of these settings; for {@link #WRITE_SH}'s {@code $p}.
      */
-    public void writeSettingsTo(NodeHost host, String dataDirectory) {
-        String path = dataDirectory + "/" + AUTO_CONF;
-        String current = host.readFileIfExists(path).orElse("");
-        host.writeFile(path, merge(current), 0600);
+    public String replacedSettingsPattern() {
+        String names = settings.keySet().stream().map(k -> k.replace(".", "\\.")).collect(Collectors.joining("|"));
+        return "^[[:space:]]*(" + names + ")([[:space:]=]|$)";
     }
 
-    /** The second half of {@link #writeTo}: creates standby.signal (one command on the host). */
-    public static void writeSignalTo(NodeHost host, String dataDirectory) {
-        host.writeFile(dataDirectory + "/" + STANDBY_SIGNAL, "", 0600);
-    }
-
-    /** postgresql.auto.conf's text with these settings replacing earlier lines for them. */
-    String merge(String current) {
-        List<String> kept = new ArrayList<>();
-        for (String line : current.split("\n", -1)) {
-            String key = line.strip().split("[\\s=]", 2)[0].toLowerCase(Locale.ROOT);
-            if (!settings.containsKey(key)) {
-                kept.add(line);
-            }
-        }
-        while (!kept.isEmpty() && kept.get(kept.size() - 1).isBlank()) {
-            kept.remove(kept.size() - 1);
-        }
+    /**
+     * The settings as postgresql.auto.conf lines ({@code name = 'value'}), for
+     * {@link #WRITE_SH}'s standard input. May hold a password: never log it.
+     */
+    public String settingsText() {
         StringBuilder sb = new StringBuilder();
-        for (String line : kept) {
-            sb.append(line).append('\n');
-        }
         settings.forEach((k, v) -> sb.append(k).append(" = ").append(quote(v)).append('\n'));
         return sb.toString();
     }

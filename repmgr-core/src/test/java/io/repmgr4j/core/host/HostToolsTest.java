@@ -107,6 +107,26 @@ class HostToolsTest {
     }
 
     @Test
+    void oneProbeAnswersForTheDirectoryAndEveryProgram() {
+        String pgCtl = control.tool("pg_ctl");
+        String missing = server.bindir().resolve("no_such_program").toString();
+        NodeHost.Probe probe = host.probe(server.dataDirectory().toString(), java.util.List.of(pgCtl, missing));
+        assertThat(probe.directory().postmasterPid()).isTrue();
+        assertThat(probe.directory().owner()).hasValue(server.osUser());
+        assertThat(probe.versions()).containsOnlyKeys(pgCtl, missing);
+        assertThat(control.majorVersion("pg_ctl", probe.versions().get(pgCtl))).isEqualTo(15);
+        assertThat(probe.versions().get(missing).exitCode()).isNotZero();
+        assertThatThrownBy(() -> control.majorVersion("no_such_program", probe.versions().get(missing)))
+                .isInstanceOfSatisfying(ReplicationException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.LOCAL_COMMAND);
+                    assertThat(e.getMessage()).contains("no_such_program --version");
+                    assertThat(e.detail().orElse("")).contains("no_such_program");
+                });
+        // the directory's answers are the same as those of a probe without programs
+        assertThat(probe.directory()).isEqualTo(host.probeDirectory(server.dataDirectory().toString()));
+    }
+
+    @Test
     void stopStartAndControlData() {
         assertThat(control.majorVersion("pg_ctl")).isEqualTo(15);
         assertThat(control.isRunning()).isTrue();
