@@ -7,6 +7,7 @@ import io.repmgr4j.NodeRecord;
 import io.repmgr4j.NodeType;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationException;
+import io.repmgr4j.core.host.NodeHost;
 import io.repmgr4j.core.host.PgControl;
 import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.EventListener;
@@ -45,6 +46,7 @@ final class ClusterContext implements AutoCloseable {
     private final AtomicReference<ConnInfo> lastPrimary = new AtomicReference<>();
     private final Map<Integer, ConnInfo> knownNodes = new LinkedHashMap<>();
     private final ExecutorService probePool;
+    private final Map<String, NodeHost.ProgramAnswer> programAnswers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Map<Integer, NodeBinding> bindings = new java.util.concurrent.ConcurrentHashMap<>();
     private final CommandRunner defaultRunner;
@@ -99,6 +101,30 @@ final class ClusterContext implements AutoCloseable {
 
     Duration showTimeout() {
         return showTimeout;
+    }
+
+    /**
+     * The programs' {@code --version} answers this handle has seen, by host and path, to
+     * reuse while the program's file is unchanged ({@link NodeHost#probe}).
+     */
+    Map<String, NodeHost.ProgramAnswer> knownVersions(CommandRunner runner, List<String> programs) {
+        Map<String, NodeHost.ProgramAnswer> known = new java.util.HashMap<>();
+        for (String p : programs) {
+            NodeHost.ProgramAnswer a = programAnswers.get(runner.describe() + '\0' + p);
+            if (a != null) {
+                known.put(p, a);
+            }
+        }
+        return known;
+    }
+
+    /** Keeps the successful answers of a probe for {@link #knownVersions}. */
+    void rememberVersions(CommandRunner runner, Map<String, NodeHost.ProgramAnswer> answers) {
+        answers.forEach((p, a) -> {
+            if (a.exitCode() == 0 && !a.fileIdentity().isEmpty()) {
+                programAnswers.put(runner.describe() + '\0' + p, a);
+            }
+        });
     }
 
     ExecutorService probePool() {

@@ -124,7 +124,11 @@ final class StandbyCloning {
 
         // the host-side checks start first, as one command: they need nothing from the upstream
         String basebackup = control.tool("pg_basebackup");
-        CompletableFuture<NodeHost.Probe> hostProbe = async(() -> host.probe(dir, List.of(basebackup)));
+        CompletableFuture<NodeHost.Probe> hostProbe = async(() -> {
+            NodeHost.Probe pr = host.probe(dir, List.of(basebackup), ctx.knownVersions(runner, List.of(basebackup)));
+            ctx.rememberVersions(runner, pr.versions());
+            return pr;
+        });
         CompletableFuture<DirectoryState> target = hostProbe.thenApply(NodeHost.Probe::directory);
         CompletableFuture<Integer> localMajor = hostProbe.thenApply(
                 pr -> control.majorVersion("pg_basebackup", pr.versions().get(basebackup)));
@@ -320,18 +324,37 @@ final class StandbyCloning {
         }
     }
 
-    /** Opens the two replication connections a copy with -X stream needs, both at once, and identifies the system on each. */
+    /**
+     * Opens the replication connections a copy with -X stream needs, all at the same time
+     * (in parallel, and each held until all are open), and identifies the system on each.
+     */
     private void openReplicationConnections(ConnInfo replication) {
+        List<CompletableFuture<Connection>> opening = new ArrayList<>();
+        for (int i = 0; i < WAL_SENDERS_NEEDED; i++) {
+            opening.add(async(() -> {
+                Connection c = ReplicationSource.openReplication(replication, ctx.connectTimeout());
+                try {
+                    ReplicationSource.identifySystem(c);
+                    return c;
+                } catch (RuntimeException e) {
+                    Connections.closeQuietly(c);
+                    throw e;
+                }
+            }));
+        }
+        Duration bound = ctx.connectTimeout().multipliedBy(2).plusSeconds(10);
+        ReplicationException first = null;
         List<Connection> open = new ArrayList<>();
-        try {
-            for (int i = 0; i < WAL_SENDERS_NEEDED; i++) {
-                open.add(ReplicationSource.openReplication(replication, ctx.connectTimeout()));
+        for (CompletableFuture<Connection> f : opening) {
+            try {
+                open.add(await(f, bound));
+            } catch (ReplicationException e) {
+                first = first == null ? e : first;
             }
-            for (Connection c : open) {
-                ReplicationSource.identifySystem(c);
-            }
-        } finally {
-            open.forEach(Connections::closeQuietly);
+        }
+        open.forEach(Connections::closeQuietly);
+        if (first != null) {
+            throw first;
         }
     }
 

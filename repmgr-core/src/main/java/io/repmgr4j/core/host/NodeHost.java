@@ -195,8 +195,16 @@ public final class NodeHost {
         return probe(path, List.of()).directory();
     }
 
-    /** What a program printed when asked for {@code --version}, with its exit code. */
-    public record ProgramAnswer(int exitCode, String output) {
+    /**
+     * What a program printed when asked for {@code --version}, with its exit code and the
+     * identity of its file ({@code device:inode:size:mtime:ctime}, empty when unknown): the same
+     * file gives the same answer, so an answer can be reused while the identity holds.
+     */
+    public record ProgramAnswer(int exitCode, String output, String fileIdentity) {
+        /** An answer from a program whose file was not identified. */
+        public ProgramAnswer(int exitCode, String output) {
+            this(exitCode, output, "");
+        }
     }
 
     /** A path as {@link #probeDirectory} finds it, and programs' {@code --version} answers, by program. */
@@ -208,6 +216,15 @@ public final class NodeHost {
      * host: one process start instead of one per question.
      */
     public Probe probe(String path, List<String> programs) {
+        return probe(path, programs, Map.of());
+    }
+
+    /**
+     * {@link #probe(String, List)}, reusing the answers in {@code known} (by program) whose
+     * file identity still matches: only a changed or new program is run (a PostgreSQL
+     * program links a dozen libraries: running it costs more than the rest of the probe).
+     */
+    public Probe probe(String path, List<String> programs, Map<String, ProgramAnswer> known) {
         String script = "p=$1\n"
                 + "printf 'user=%s\\n' \"$(id -un)\"\n"
                 + "if [ -e \"$p\" ]; then\n"
@@ -228,13 +245,22 @@ public final class NodeHost {
                 + "  printf 'ancestor=%s\\n' \"$a\"\n"
                 + "fi\n"
                 + "shift\n"
-                + "for prog in \"$@\"; do\n"
+                + "while [ $# -ge 2 ]; do\n"
+                + "  prog=$1; known=$2; shift 2\n"
+                + "  id=$(stat -L -c '%d:%i:%s:%Y:%Z' -- \"$prog\" 2>/dev/null) || id=-\n"
+                + "  if [ \"$id\" != - ] && [ \"$id\" = \"$known\" ]; then\n"
+                + "    printf '%s\\n%s\\n' \"" + VERSION_BEGIN + " same $id\" \"" + VERSION_END + "\"; continue\n"
+                + "  fi\n"
                 + "  v=$(\"$prog\" --version 2>&1 </dev/null)\n"
-                + "  printf '%s\\n%s\\n%s\\n' \"" + VERSION_BEGIN + " $?\" \"$v\" \"" + VERSION_END + "\"\n"
+                + "  printf '%s\\n%s\\n%s\\n' \"" + VERSION_BEGIN + " $? $id\" \"$v\" \"" + VERSION_END + "\"\n"
                 + "done\n"
                 + "exit 0\n";
         List<String> argv = new java.util.ArrayList<>(List.of("sh", "-c", script, "sh", path));
-        argv.addAll(programs);
+        for (String prog : programs) {
+            argv.add(prog);
+            ProgramAnswer k = known.get(prog);
+            argv.add(k == null || k.fileIdentity().isEmpty() ? "-" : k.fileIdentity());
+        }
         CommandResult r = run(argv.toArray(String[]::new));
         if (!r.succeeded()) {
             throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "inspecting \"" + path + "\" failed on " + runner.describe(),
@@ -247,12 +273,15 @@ public final class NodeHost {
         for (int i = 0; i < lines.length; i++) {
             if (lines[i].startsWith(VERSION_BEGIN + " ") && next < programs.size()) {
                 firstVersionLine = Math.min(firstVersionLine, i);
-                int exit = Integer.parseInt(lines[i].substring(VERSION_BEGIN.length() + 1).strip());
+                String[] head = lines[i].substring(VERSION_BEGIN.length() + 1).strip().split(" ", 2);
+                String identity = head.length > 1 && !head[1].equals("-") ? head[1] : "";
                 StringBuilder out = new StringBuilder();
                 for (i++; i < lines.length && !lines[i].equals(VERSION_END); i++) {
                     out.append(lines[i]).append('\n');
                 }
-                versions.put(programs.get(next++), new ProgramAnswer(exit, out.toString()));
+                String prog = programs.get(next++);
+                versions.put(prog, head[0].equals("same") ? known.get(prog)
+                        : new ProgramAnswer(Integer.parseInt(head[0]), out.toString(), identity));
             }
         }
         Map<String, String> kv = new HashMap<>();

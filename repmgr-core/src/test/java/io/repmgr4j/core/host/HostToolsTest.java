@@ -127,6 +127,31 @@ class HostToolsTest {
     }
 
     @Test
+    void aKnownAnswerIsReusedOnlyWhileTheProgramsFileIsUnchanged() {
+        String scratchDir = server.dataDirectory().getParent().resolve("fakebin").toString();
+        host.mkdirs(scratchDir, 0700);
+        String fake = scratchDir + "/pg_basebackup";
+        host.writeFile(fake, "#!/bin/sh\necho 'pg_basebackup (PostgreSQL) 14.9'\n", 0700);
+        NodeHost.Probe first = host.probe(scratchDir, java.util.List.of(fake));
+        NodeHost.ProgramAnswer answer = first.versions().get(fake);
+        assertThat(answer.exitCode()).isZero();
+        assertThat(answer.fileIdentity()).isNotEmpty();
+        assertThat(control.majorVersion("pg_basebackup", answer)).isEqualTo(14);
+
+        // unchanged file: the known answer comes back (even a made-up one: proof the program did not run)
+        NodeHost.ProgramAnswer madeUp = new NodeHost.ProgramAnswer(0, "pg_basebackup (PostgreSQL) 99\n", answer.fileIdentity());
+        assertThat(host.probe(scratchDir, java.util.List.of(fake), java.util.Map.of(fake, madeUp)).versions().get(fake))
+                .isSameAs(madeUp);
+        // a changed file is asked again
+        host.writeFile(fake, "#!/bin/sh\necho 'pg_basebackup (PostgreSQL) 15.10 (changed)'\n", 0700);
+        NodeHost.ProgramAnswer again = host.probe(scratchDir, java.util.List.of(fake), java.util.Map.of(fake, madeUp))
+                .versions().get(fake);
+        assertThat(again.fileIdentity()).isNotEqualTo(answer.fileIdentity());
+        assertThat(control.majorVersion("pg_basebackup", again)).isEqualTo(15);
+        host.removeRecursively(scratchDir);
+    }
+
+    @Test
     void stopStartAndControlData() {
         assertThat(control.majorVersion("pg_ctl")).isEqualTo(15);
         assertThat(control.isRunning()).isTrue();
