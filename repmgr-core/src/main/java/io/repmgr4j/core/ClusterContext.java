@@ -46,6 +46,11 @@ final class ClusterContext implements AutoCloseable {
     private final AtomicReference<ConnInfo> lastPrimary = new AtomicReference<>();
     private final Map<Integer, ConnInfo> knownNodes = new LinkedHashMap<>();
     private final ExecutorService probePool;
+    /** How long a connection an operation closed stays open for the next one. */
+    static final Duration KEEP_IDLE = Duration.ofSeconds(10);
+    /** At most this (or a quarter of the connect timeout) for a kept connection to answer before it is replaced. */
+    private static final Duration VALIDATE_TIMEOUT = Duration.ofMillis(500);
+    private final IdleConnections connections;
     private final Map<String, NodeHost.ProgramAnswer> programAnswers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Map<Integer, NodeBinding> bindings = new java.util.concurrent.ConcurrentHashMap<>();
@@ -68,6 +73,7 @@ final class ClusterContext implements AutoCloseable {
             return t;
         };
         this.probePool = Executors.newCachedThreadPool(tf);
+        this.connections = new IdleConnections(KEEP_IDLE);
     }
 
     /**
@@ -133,12 +139,19 @@ final class ClusterContext implements AutoCloseable {
 
     /** Opens a connection to a node, bounded by the handle's connect timeout. */
     Connection connect(ConnInfo node) {
-        return PgConnections.open(node, connectTimeout);
+        return connect(node, connectTimeout);
     }
 
-    /** Opens a connection bounded by {@code cap} (never more than the handle's connect timeout). */
+    /**
+     * A connection bounded by {@code cap} (never more than the handle's connect timeout):
+     * one kept open since an earlier operation closed it, when it still answers, else a new
+     * one ({@link IdleConnections}). Closing it gives it back.
+     */
     Connection connect(ConnInfo node, Duration cap) {
-        return PgConnections.open(node, cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout);
+        Duration bound = cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout;
+        Duration quarter = bound.dividedBy(4);
+        return connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,
+                () -> PgConnections.open(node, bound));
     }
 
     /** A metadata store that writes to the given server. */
@@ -278,5 +291,6 @@ final class ClusterContext implements AutoCloseable {
     @Override
     public void close() {
         probePool.shutdownNow();
+        connections.close();
     }
 }
