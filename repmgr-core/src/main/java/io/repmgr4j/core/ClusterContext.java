@@ -124,6 +124,23 @@ final class ClusterContext implements AutoCloseable {
         return known;
     }
 
+    /**
+     * The major versions of a node's programs (by name, such as {@code pg_ctl}), asked in one
+     * command on its host, reusing this handle's answers while the programs' files are
+     * unchanged.
+     */
+    List<Integer> majorVersions(PgControl control, List<String> programs) {
+        List<String> paths = programs.stream().map(control::tool).toList();
+        NodeHost.Probe probe = new NodeHost(control.runner()).probe(control.node().dataDirectory(), paths,
+                knownVersions(control.runner(), paths));
+        rememberVersions(control.runner(), probe.versions());
+        List<Integer> majors = new ArrayList<>();
+        for (int i = 0; i < programs.size(); i++) {
+            majors.add(control.majorVersion(programs.get(i), probe.versions().get(paths.get(i))));
+        }
+        return majors;
+    }
+
     /** Keeps the successful answers of a probe for {@link #knownVersions}. */
     void rememberVersions(CommandRunner runner, Map<String, NodeHost.ProgramAnswer> answers) {
         answers.forEach((p, a) -> {

@@ -47,6 +47,56 @@ final class RejoinOperation {
     private static final Duration CRASH_RECOVERY_TIMEOUT = Duration.ofHours(1);
     private static final Set<String> CRASHED_AS_STANDBY = Set.of("in archive recovery");
     private static final String ASIDE = ".repmgr4j-aside";
+    /** Exit codes of the scripts below when their own part failed (not the program they wrap). */
+    private static final int SET_ASIDE_FAILED = 91;
+    private static final int PUT_BACK_FAILED = 92;
+    private static final String KEPT_MARK = "repmgr4j-kept:";
+    private static final String BACKUP_MARK = "repmgr4j-backup:";
+
+    /**
+     * Crash recovery as one command on the node's host: recovery signal files set aside
+     * (single-user mode refuses standby mode), the server in single-user mode (the
+     * arguments after the first two), the signal files put back, then pg_controldata.
+     * Arguments: data directory, pg_controldata, the postgres command.
+     */
+    static final String CRASH_RECOVERY_SH = "d=$1; controldata=$2; shift 2\n"
+            + "aside=\n"
+            + "for s in " + RecoveryConfig.STANDBY_SIGNAL + " recovery.signal; do\n"
+            + "  if [ -e \"$d/$s\" ]; then\n"
+            + "    mv -- \"$d/$s\" \"$d/$s" + ASIDE + "\" || exit " + SET_ASIDE_FAILED + "\n"
+            + "    aside=\"$aside $s\"\n"
+            + "  fi\n"
+            + "done\n"
+            + "\"$@\" </dev/null; rc=$?\n"
+            + "for s in $aside; do\n"
+            + "  mv -- \"$d/$s" + ASIDE + "\" \"$d/$s\" || { echo \"$s is left as $d/$s" + ASIDE + "\" >&2; exit "
+            + PUT_BACK_FAILED + "; }\n"
+            + "done\n"
+            + "[ $rc -eq 0 ] || exit $rc\n"
+            + "exec \"$controldata\" -D \"$d\"\n";
+
+    /**
+     * pg_rewind as one command on the node's host, keeping the node's configuration files
+     * (pg_rewind copies the source's over them): they are copied into a private temporary
+     * directory, pg_rewind runs (the arguments after the first), and they are copied back.
+     * Prints which were kept ({@link #KEPT_MARK}); exits with pg_rewind's code.
+     */
+    static final String REWIND_SH = "d=$1; shift\n"
+            + "b=$(mktemp -d -t repmgr4j-rewind.XXXXXXXX) || exit " + SET_ASIDE_FAILED + "\n"
+            + "echo \"" + BACKUP_MARK + "$b\"\n"
+            + "kept=\n"
+            + "for f in " + String.join(" ", CONFIG_FILES) + "; do [ -e \"$d/$f\" ] && kept=\"$kept $f\"; done\n"
+            + "if [ -n \"$kept\" ]; then\n"
+            + "  (cd \"$d\" && cp -p -- $kept \"$b\"/) || { rm -rf -- \"$b\"; exit " + SET_ASIDE_FAILED + "; }\n"
+            + "fi\n"
+            + "echo \"" + KEPT_MARK + "$kept\"\n"
+            + "\"$@\" </dev/null; rc=$?\n"
+            + "if [ -n \"$kept\" ]; then\n"
+            + "  (cd \"$b\" && cp -p -- $kept \"$d\"/) || { echo \"the configuration files are left in $b\" >&2; exit "
+            + PUT_BACK_FAILED + "; }\n"
+            + "fi\n"
+            + "rm -rf -- \"$b\"\n"
+            + "exit $rc\n";
 
     private final Topology topo;
 
@@ -260,30 +310,20 @@ final class RejoinOperation {
      * single-user mode refuses standby mode.
      */
     String crashRecovery(Attach a) {
-        List<String> aside = new ArrayList<>();
-        for (String signal : List.of(RecoveryConfig.STANDBY_SIGNAL, "recovery.signal")) {
-            String path = a.dir() + "/" + signal;
-            if (a.host.exists(path)) {
-                a.host.rename(path, path + ASIDE);
-                aside.add(signal);
-            }
-        }
-        CommandResult r;
-        try {
-            r = a.control.runner().run(Command.of(a.control.tool("postgres"), "--single", "-D", a.dir(), "template1")
-                    .withStdin("").withEnv("LC_ALL", "C").withTimeout(CRASH_RECOVERY_TIMEOUT));
-        } finally {
-            for (String signal : aside) {
-                String path = a.dir() + "/" + signal;
-                a.host.rename(path + ASIDE, path);
-            }
+        CommandResult r = a.control.runner().run(Command.of(List.of("sh", "-c", CRASH_RECOVERY_SH, "sh", a.dir(),
+                        a.control.tool("pg_controldata"), a.control.tool("postgres"), "--single", "-D", a.dir(), "template1"))
+                .withEnv("LC_ALL", "C").withTimeout(CRASH_RECOVERY_TIMEOUT));
+        if (r.exitCode() == SET_ASIDE_FAILED || r.exitCode() == PUT_BACK_FAILED) {
+            throw new ReplicationException(ErrorCode.REJOIN_FAIL, "crash recovery of " + a.record.describe() + " failed",
+                    r.lastErrorLine(), "check the data directory's permissions; a signal file named *" + ASIDE
+                            + " must be renamed back by hand");
         }
         if (!r.succeeded()) {
             throw new ReplicationException(ErrorCode.REJOIN_FAIL, "crash recovery of " + a.record.describe() + " failed",
                     r.timedOut() ? "single-user mode did not end within " + Topology.seconds(CRASH_RECOVERY_TIMEOUT) : r.lastErrorLine(),
                     "start the server once by hand and read its log");
         }
-        a.controlData = a.control.controlData();
+        a.controlData = ControlData.parse(r.stdout());
         if (a.crashed()) {
             throw new ReplicationException(ErrorCode.REJOIN_FAIL, "crash recovery of " + a.record.describe()
                     + " did not leave it cleanly shut down", "pg_controldata says \"" + a.controlData.clusterState() + "\"",
@@ -300,10 +340,6 @@ final class RejoinOperation {
      * after, so the node keeps its own settings (port, pg_hba.conf, ...).
      */
     String rewind(Attach a) {
-        List<String> names = a.host.list(a.dir());
-        List<String> present = CONFIG_FILES.stream().filter(names::contains).toList();
-        String backup = a.host.createTempDirectory("repmgr4j-rewind");
-        a.host.copyInto(present.stream().map(f -> a.dir() + "/" + f).toList(), backup);
         ConnInfo source = a.target.conninfo();
         // pg_rewind reads the source's timeline from its control file, which a promotion
         // updates only at its next checkpoint: without one, a freshly promoted source looks
@@ -314,30 +350,35 @@ final class RejoinOperation {
             }
             return null;
         });
-        Command cmd = Command.of(a.control.tool("pg_rewind"), "-D", a.dir(), "--progress",
-                "--source-server=" + source.without("password").without("target_session_attrs").render())
-                .withEnv("LC_ALL", "C").withTimeout(REWIND_TIMEOUT);
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", REWIND_SH, "sh", a.dir(), a.control.tool("pg_rewind"),
+                "-D", a.dir(), "--progress", "--source-server=" + source.without("password").without("target_session_attrs").render()));
+        Command cmd = Command.of(argv).withEnv("LC_ALL", "C").withTimeout(REWIND_TIMEOUT);
         if (source.password().isPresent()) {
             cmd = cmd.withEnv("PGPASSWORD", source.password().get());
         }
-        CommandResult r;
-        try {
-            r = a.control.runner().run(cmd);
-        } finally {
-            try {
-                a.host.copyInto(present.stream().map(f -> backup + "/" + f).toList(), a.dir());
-            } catch (ReplicationException e) {
-                throw new ReplicationException(ErrorCode.REJOIN_FAIL, "unable to put the configuration files of "
-                        + a.record.describe() + " back after pg_rewind", OperationRun.describe(e),
-                        "copy " + present + " from " + backup + " on " + a.control.runner().describe() + " into " + a.dir()
-                                + " before starting the node", e);
-            }
-            a.host.removeRecursively(backup);
+        CommandResult r = a.control.runner().run(cmd);
+        if (r.exitCode() == SET_ASIDE_FAILED) {
+            throw new ReplicationException(ErrorCode.REJOIN_FAIL, "unable to save the configuration files of "
+                    + a.record.describe() + " before pg_rewind", r.lastErrorLine(),
+                    "check that the OS user may create a temporary directory on " + a.control.runner().describe()
+                            + "; nothing was changed");
         }
+        if (r.exitCode() == PUT_BACK_FAILED) {
+            throw new ReplicationException(ErrorCode.REJOIN_FAIL, "unable to put the configuration files of "
+                    + a.record.describe() + " back after pg_rewind", source.maskIn(r.lastErrorLine()),
+                    "copy them from the directory named in the detail into " + a.dir() + " before starting the node");
+        }
+        List<String> present = r.stdout().lines().filter(l -> l.startsWith(KEPT_MARK))
+                .flatMap(l -> java.util.Arrays.stream(l.substring(KEPT_MARK.length()).trim().split(" ")))
+                .filter(f -> !f.isEmpty()).toList();
         String output = source.maskIn(r.stderr() + "\n" + r.stdout());
         if (!r.succeeded()) {
+            String backup = r.stdout().lines().filter(l -> l.startsWith(BACKUP_MARK)).map(l -> l.substring(BACKUP_MARK.length()))
+                    .findFirst().orElse("?");
             throw new ReplicationException(ErrorCode.REJOIN_FAIL, "pg_rewind of " + a.record.describe() + " failed",
-                    r.timedOut() ? "pg_rewind did not end within " + Topology.seconds(REWIND_TIMEOUT) : source.maskIn(r.lastErrorLine()),
+                    r.timedOut() ? "pg_rewind did not end within " + Topology.seconds(REWIND_TIMEOUT)
+                            + "; the node's configuration files are in " + backup + " on " + a.control.runner().describe()
+                            : source.maskIn(r.lastErrorLine()),
                     "the data directory may be half rewound: run the rejoin again with forceRewind, or clone the node again");
         }
         a.controlData = a.control.controlData();
@@ -415,10 +456,7 @@ final class RejoinOperation {
                 return OperationRun.Found.ok(target[0].describe());
             });
             run.check("PostgreSQL programs of " + node[0].describe() + " run on its host", () -> {
-                int v = control.majorVersion("pg_ctl");
-                if (forceRewind) {
-                    control.majorVersion("pg_rewind");
-                }
+                int v = topo.ctx.majorVersions(control, forceRewind ? List.of("pg_ctl", "pg_rewind") : List.of("pg_ctl")).get(0);
                 return OperationRun.Found.ok("PostgreSQL " + v + " on " + control.runner().describe());
             });
             run.check("no other topology operation is running", () -> {

@@ -200,7 +200,8 @@ final class SwitchoverOperation {
                     + " s, promote_check_timeout " + s.targetConfig.promoteCheckTimeout() + " s");
         });
         run.check("the primary can be stopped and started through its runner", () -> {
-            int v = s.primaryControl.majorVersion("pg_ctl");
+            int v = topo.ctx.majorVersions(s.primaryControl, s.o.forceRewind() ? List.of("pg_ctl", "pg_rewind")
+                    : List.of("pg_ctl")).get(0);
             if (!s.primaryControl.isRunning()) {
                 throw new ReplicationException(ErrorCode.SWITCHOVER_FAIL,
                         "pg_ctl finds no server on " + s.primaryConfig.dataDirectory() + " of " + s.primary.describe(),
@@ -215,7 +216,6 @@ final class SwitchoverOperation {
                         "check data_directory in the primary's configuration");
             }
             if (s.o.forceRewind()) {
-                s.primaryControl.majorVersion("pg_rewind");
                 if (!cd.walLogHints() && !cd.dataChecksumsEnabled()) {
                     return OperationRun.Found.warning("PostgreSQL " + v + "; pg_rewind could not run on the old primary"
                             + " (wal_log_hints off, no data checksums) if it were needed");

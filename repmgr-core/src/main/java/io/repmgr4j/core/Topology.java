@@ -29,6 +29,8 @@ final class Topology {
     static final Duration HOST_POLL = Duration.ofMillis(25);
     /** How often waits for a standby to stream poll. */
     static final Duration ATTACH_POLL = Duration.ofMillis(50);
+    /** How long {@link #startAndAwait} tries every 10 ms before every {@code ATTACH_POLL / 2}. */
+    private static final Duration FAST_START_POLLING = Duration.ofSeconds(2);
 
     final ClusterContext ctx;
 
@@ -156,7 +158,8 @@ final class Topology {
         if (!control.startNoWait(timeout)) {
             return;
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long started = System.nanoTime();
+        long deadline = started + timeout.toNanos();
         for (int attempt = 1; ; attempt++) {
             try (Connection c = ctx.connect(node.conninfo(), Duration.ofSeconds(2))) {
                 return;
@@ -169,7 +172,8 @@ final class Topology {
                             "see the server log " + control.serverLogFile() + " on " + control.runner().describe());
                 }
             }
-            sleep(ATTACH_POLL.dividedBy(2), code);
+            // a standby usually accepts connections within tens of milliseconds: poll closely at first
+            sleep(System.nanoTime() - started < FAST_START_POLLING.toNanos() ? Duration.ofMillis(10) : ATTACH_POLL.dividedBy(2), code);
         }
     }
 

@@ -95,8 +95,8 @@ public final class NodeHost {
 
     /** Creates a directory and its parents, and sets its mode (for example {@code 0700}). */
     public void mkdirs(String path, int mode) {
-        runChecked("creating directory \"" + path + "\"", "mkdir", "-p", "--", path);
-        chmod(path, mode);
+        runChecked("creating directory \"" + path + "\"", "sh", "-c", "mkdir -p -- \"$1\" && chmod \"$2\" -- \"$1\"", "sh", path,
+                Integer.toOctalString(mode));
     }
 
     public void chmod(String path, int mode) {
@@ -158,22 +158,6 @@ public final class NodeHost {
     /** Creates a new temporary directory (mode 0700) on the host and returns its path. */
     public String createTempDirectory(String prefix) {
         return runChecked("creating a temporary directory", "mktemp", "-d", "-t", prefix + ".XXXXXXXX").stdout().strip();
-    }
-
-    /** Copies files, keeping their modes and times, into a directory, in one command. */
-    public void copyInto(List<String> files, String directory) {
-        if (files.isEmpty()) {
-            return;
-        }
-        List<String> argv = new java.util.ArrayList<>(List.of("cp", "-p", "--"));
-        argv.addAll(files);
-        argv.add(directory);
-        CommandResult r = runner.run(Command.of(argv).withTimeout(TIMEOUT));
-        if (!r.succeeded()) {
-            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "copying " + files + " into \"" + directory + "\" failed on "
-                    + runner.describe(), r.timedOut() ? "no answer within " + TIMEOUT.toSeconds() + " s" : r.lastErrorLine(),
-                    "check the paths and that the OS user the commands run as may use them");
-        }
     }
 
     /** Removes everything inside a directory, hidden entries included, and keeps the directory. */
