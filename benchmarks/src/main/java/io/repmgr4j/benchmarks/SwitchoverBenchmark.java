@@ -28,7 +28,7 @@ import java.util.Map;
  */
 public final class SwitchoverBenchmark {
     private static final int SWITCHOVERS = 6;
-    private static final int REJOINS = 3;
+    private static final int REJOINS = 7;
 
     private SwitchoverBenchmark() {
     }
