@@ -18,12 +18,16 @@ import java.util.List;
  * then, alternating, clones it with the library ({@code cloneStandby(...).execute()}:
  * checks, copy, recovery settings, event) and with plain
  * {@code pg_basebackup -X stream -c fast}, each into a fresh directory, ROUNDS times each
- * (default 7, at least 3) after one warm-up of each. Prints the runs and their medians:
- * {@code clone_ms}, {@code raw_basebackup_ms}, {@code clone_overhead_ratio} (goal: at most
- * 1.02), and the library's own share ({@code clone_library_ms}: everything but the copy).
+ * (default 11, at least 3) after one warm-up of each, each after a {@code sync} (not
+ * timed) so that no run writes back another's data. Prints the runs and their medians:
+ * {@code clone_ms}, {@code raw_basebackup_ms}, {@code clone_overhead_ratio} (the ratio of
+ * those medians; goal: at most 1.02), the median of the rounds' own ratios
+ * ({@code clone_paired_ratio}), and the library's own share ({@code clone_library_ms}:
+ * everything but the copy, and {@code clone_library_share}: that over the raw median).
  */
 public final class CloneBenchmark {
-    private static final int DEFAULT_ROUNDS = 7;
+    /** Copies on this machine vary by ±10 % from run to run: medians of many rounds steady the ratio. */
+    private static final int DEFAULT_ROUNDS = 11;
 
     private CloneBenchmark() {
     }
@@ -63,6 +67,15 @@ public final class CloneBenchmark {
             Stats.figure("clone_library_ms", Stats.median(library));
             Stats.figure("clone_ms", cloneMs);
             Stats.figure("raw_basebackup_ms", rawMs);
+            List<Double> paired = new ArrayList<>();
+            for (int i = 0; i < clone.size(); i++) {
+                paired.add((double) clone.get(i) / raw.get(i));
+            }
+            java.util.Collections.sort(paired);
+            double pairedMedian = paired.size() % 2 == 1 ? paired.get(paired.size() / 2)
+                    : (paired.get(paired.size() / 2 - 1) + paired.get(paired.size() / 2)) / 2;
+            System.out.println("clone_library_share=" + String.format("%.3f", Stats.median(library) / rawMs));
+            System.out.println("clone_paired_ratio=" + String.format("%.3f", pairedMedian));
             System.out.println("clone_overhead_ratio=" + String.format("%.3f", cloneMs / rawMs));
         }
     }
@@ -72,11 +85,20 @@ public final class CloneBenchmark {
         try (PgSandbox target = PgSandbox.allocate("bclone" + round)) {
             NodeConfig node = NodeConfig.builder().nodeId(100 + round).nodeName("bclone" + round).conninfo(target.conninfo())
                     .dataDirectory(target.dataDirectory().toString()).pgBindir(target.bindir().toString()).build();
+            settle(target);
             long t0 = System.nanoTime();
             CloneReport report = cluster.cloneStandby(node).fastCheckpoint(true).execute();
             long total = (System.nanoTime() - t0) / 1_000_000;
             return new long[] {total, total - report.copyDuration().toMillis()};
         }
+    }
+
+    /**
+     * Flushes what earlier rounds left in the page cache (their copies and deletions), so
+     * that no run pays for writing back another's data. Not timed.
+     */
+    private static void settle(PgSandbox target) {
+        target.runner().run(Command.of("sync").withTimeout(Duration.ofMinutes(2)));
     }
 
     /** One plain pg_basebackup into a fresh sandbox, run through the same kind of runner; returns ms. */
@@ -85,6 +107,7 @@ public final class CloneBenchmark {
             Command cmd = Command.of(target.bindir().resolve("pg_basebackup").toString(), "-D", target.dataDirectory().toString(),
                     "-h", source.host(), "-p", String.valueOf(source.port()), "-U", "repmgr", "-X", "stream", "-c", "fast")
                     .withTimeout(Duration.ofMinutes(10));
+            settle(target);
             long t0 = System.nanoTime();
             CommandResult r = target.runner().run(cmd);
             long ms = (System.nanoTime() - t0) / 1_000_000;

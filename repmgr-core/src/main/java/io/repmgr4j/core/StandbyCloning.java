@@ -517,8 +517,7 @@ final class StandbyCloning {
             steps.add("create replication slot \"" + slot.get() + "\" on " + where);
         }
         steps.add("run on " + runner.describe() + ": " + commandLine);
-        boolean chmod = target.map(DirectoryState::exists).orElse(true)
-                || !facts.map(f -> f.dataDirectoryMode().equals("0700")).orElse(false);
+        boolean chmod = needsChmod(target, facts);
         List<String> settings = new ArrayList<>();
         if (o.node().conninfo().get("port").isPresent()) {
             settings.add("port=" + o.node().conninfo().port());
@@ -600,8 +599,7 @@ final class StandbyCloning {
             for (var s : o.serverSettings().entrySet()) {
                 rc = rc.with(s.getKey(), s.getValue());
             }
-            // pg_basebackup creates a missing directory with the source's mode; set it when that is not 0700
-            boolean chmod = target.exists() || !facts.dataDirectoryMode().equals("0700");
+            boolean chmod = needsChmod(Optional.of(target), Optional.of(facts));
             copy = copyAndConfigure(p, o, upstream, rc, chmod, steps);
         } catch (ReplicationException e) {
             LOG.error("standby clone of node \"{}\" (ID: {}) failed: {}; undoing", node.nodeName(), node.nodeId(), e.getMessage());
@@ -671,6 +669,18 @@ final class StandbyCloning {
                 .streaming(streaming)
                 .record(record)
                 .build();
+    }
+
+    /**
+     * Whether the copy's directory needs its mode set to 0700: pg_basebackup keeps an
+     * existing directory's mode and gives a directory it creates the source's.
+     */
+    private static boolean needsChmod(Optional<DirectoryState> target, Optional<Facts> facts) {
+        if (target.map(DirectoryState::exists).orElse(true)) {
+            return target.flatMap(t -> t.mode().isPresent() ? Optional.of(t.mode().getAsInt()) : Optional.empty())
+                    .map(m -> m != 0700).orElse(true);
+        }
+        return !facts.map(f -> f.dataDirectoryMode().equals("0700")).orElse(false);
     }
 
     /** What pg_basebackup did: its last progress count and how long it ran. */

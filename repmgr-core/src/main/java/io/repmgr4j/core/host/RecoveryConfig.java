@@ -107,7 +107,9 @@ public final class RecoveryConfig {
             + "else\n"
             + "  : > \"$t\" || exit 1\n"
             + "fi\n"
-            + "if cat >> \"$t\" && mv -f -- \"$t\" \"$f\" && : > \"$d/standby.signal\"; then :; else rm -f -- \"$t\"; exit 1; fi\n";
+            // the settings are appended by the shell itself (one process less than cat)
+            + "{ while IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done >> \"$t\" && mv -f -- \"$t\" \"$f\""
+            + " && : > \"$d/standby.signal\"; } || { rm -f -- \"$t\"; exit 1; }\n";
 
     /**
      * Writes the settings into the data directory's postgresql.auto.conf (replacing any

@@ -56,12 +56,15 @@ class RecoveryConfigTest {
     @Test
     void extraSettingsReplaceCopiedValues(@TempDir Path dir) throws IOException {
         RecoveryConfig rc = RecoveryConfig.streamingFrom(node, upstream, Optional.empty())
-                .with("Port", "5434").with("unix_socket_directories", "/tmp/sock").with("my.setting", "on");
+                .with("Port", "5434").with("unix_socket_directories", "/tmp/sock").with("my.setting", "on")
+                .with("archive_command", "test ! -f /a\\b/%f && printf '%s\\n' x");
         String merged = write(rc, dir, "port = '5433'\nlisten_addresses = '*'\nunix_socket_directories = '/old'\n"
                 + "my.setting = off\nmyXsetting = 'kept'\n");
         assertThat(merged).startsWith("listen_addresses = '*'\n").contains("port = '5434'\n")
                 .contains("unix_socket_directories = '/tmp/sock'\n").doesNotContain("port = '5433'").doesNotContain("/old")
-                .contains("my.setting = 'on'\n").doesNotContain("my.setting = off").contains("myXsetting = 'kept'");
+                .contains("my.setting = 'on'\n").doesNotContain("my.setting = off").contains("myXsetting = 'kept'")
+                // backslashes and quotes reach the file as written, escaped once for postgresql.conf
+                .contains("archive_command = 'test ! -f /a\\\\b/%f && printf ''%s\\\\n'' x'\n");
         assertThat(rc.settings()).containsKey("port");
     }
 
