@@ -27,6 +27,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
@@ -45,6 +49,7 @@ final class RejoinOperation {
     static final List<String> CONFIG_FILES = List.of("postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "pg_ident.conf");
     private static final Duration REWIND_TIMEOUT = Duration.ofHours(1);
     private static final Duration CRASH_RECOVERY_TIMEOUT = Duration.ofHours(1);
+    private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(90);
     private static final Set<String> CRASHED_AS_STANDBY = Set.of("in archive recovery");
     private static final String ASIDE = ".repmgr4j-aside";
     /** Exit codes of the scripts below when their own part failed (not the program they wrap). */
@@ -121,6 +126,10 @@ final class RejoinOperation {
         Lineage targetLineage;
         /** True, false, or null while unknown (before a crashed primary's crash recovery). */
         Boolean rewindNeeded;
+        /** Answers asked for ahead of the checks that need them (a standalone rejoin's), else null: asked then. */
+        CompletableFuture<Boolean> runningAhead;
+        CompletableFuture<ControlData> controlDataAhead;
+        CompletableFuture<Lineage> targetLineageAhead;
 
         Attach(NodeConfig config, NodeRecord record, NodeRecord target, PgControl control, boolean forceRewind,
                boolean recoverCrashed, Duration timeout, boolean standalone) {
@@ -139,6 +148,19 @@ final class RejoinOperation {
             return config.dataDirectory();
         }
 
+        boolean running() {
+            return runningAhead != null ? awaitAhead(runningAhead) : control.isRunning();
+        }
+
+        ControlData readControlData() {
+            return controlDataAhead != null ? awaitAhead(controlDataAhead) : control.controlData();
+        }
+
+        Lineage readTargetLineage(Topology topo) {
+            return targetLineageAhead != null ? awaitAhead(targetLineageAhead)
+                    : topo.lineage(target.conninfo(), target.describe(), ErrorCode.REJOIN_FAIL);
+        }
+
         boolean crashed() {
             return !controlData.shutDownCleanly();
         }
@@ -154,11 +176,31 @@ final class RejoinOperation {
         }
     }
 
+    /** The answer of work started ahead (bounded), its ReplicationException as thrown. */
+    static <T> T awaitAhead(CompletableFuture<T> f) {
+        try {
+            return f.get(AHEAD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ReplicationException re) {
+                throw re;
+            }
+            throw new ReplicationException(ErrorCode.INTERNAL, "a check failed unexpectedly", String.valueOf(e.getCause()), null,
+                    e.getCause());
+        } catch (TimeoutException e) {
+            f.cancel(true);
+            throw new ReplicationException(ErrorCode.REJOIN_FAIL, "no answer within " + Topology.seconds(AHEAD_TIMEOUT), null,
+                    "check the node's host and its runner");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReplicationException(ErrorCode.INTERNAL, "interrupted while checking");
+        }
+    }
+
     // ------------------------------------------------------------------ checks
 
     /** The node's server is not running. */
     OperationRun.Found checkStopped(Attach a) {
-        if (a.control.isRunning()) {
+        if (a.running()) {
             throw new ReplicationException(ErrorCode.REJOIN_FAIL, a.record.describe() + " is running",
                     "pg_ctl status finds a server on " + a.dir() + " on " + a.control.runner().describe(),
                     "stop it first; a running standby can follow another node instead");
@@ -168,8 +210,8 @@ final class RejoinOperation {
 
     /** Same system identifier as the target (also reads the control file and the target's lineage). */
     OperationRun.Found checkSystem(Attach a) {
-        a.controlData = a.control.controlData();
-        a.targetLineage = topo.lineage(a.target.conninfo(), a.target.describe(), ErrorCode.REJOIN_FAIL);
+        a.controlData = a.readControlData();
+        a.targetLineage = a.readTargetLineage(topo);
         long mine = a.controlData.systemIdentifier();
         long theirs = a.targetLineage.system().systemIdentifier();
         if (mine != theirs) {
@@ -446,6 +488,10 @@ final class RejoinOperation {
         Duration timeout = timeoutOption.orElse(Duration.ofSeconds(config.nodeRejoinTimeout()));
         Attach[] attach = new Attach[1];
         List<OperationRun.PlanStep> plan;
+        // the node's host answers while the SQL checks run: whether it runs, its control file
+        CompletableFuture<Boolean> runningAhead = CompletableFuture.supplyAsync(control::isRunning, topo.ctx.probePool());
+        CompletableFuture<ControlData> controlDataAhead = CompletableFuture.supplyAsync(control::controlData, topo.ctx.probePool());
+        CompletableFuture<Lineage> lineageAhead = null;
         try {
             run.check("node is registered", () -> {
                 node[0] = Topology.require(nodes, config.nodeId());
@@ -455,6 +501,9 @@ final class RejoinOperation {
                 target[0] = resolveTarget(nodes, node[0], targetConninfo, targetId);
                 return OperationRun.Found.ok(target[0].describe());
             });
+            NodeRecord t = target[0];
+            lineageAhead = CompletableFuture.supplyAsync(() -> topo.lineage(t.conninfo(), t.describe(), ErrorCode.REJOIN_FAIL),
+                    topo.ctx.probePool());
             run.check("PostgreSQL programs of " + node[0].describe() + " run on its host", () -> {
                 int v = topo.ctx.majorVersions(control, forceRewind ? List.of("pg_ctl", "pg_rewind") : List.of("pg_ctl")).get(0);
                 return OperationRun.Found.ok("PostgreSQL " + v + " on " + control.runner().describe());
@@ -465,6 +514,9 @@ final class RejoinOperation {
             });
             attach[0] = new Attach(config, node[0], target[0], control, forceRewind, recoverCrashed, timeout, true);
             Attach a = attach[0];
+            a.runningAhead = runningAhead;
+            a.controlDataAhead = controlDataAhead;
+            a.targetLineageAhead = lineageAhead;
             run.check(node[0].describe() + " is stopped", () -> checkStopped(a));
             run.check("same system as the rejoin target", () -> checkSystem(a));
             run.check(node[0].describe() + " shut down cleanly", () -> checkClean(a));
