@@ -130,6 +130,7 @@ final class RejoinOperation {
         CompletableFuture<Boolean> runningAhead;
         CompletableFuture<ControlData> controlDataAhead;
         CompletableFuture<Lineage> targetLineageAhead;
+        CompletableFuture<Boolean> fsyncOffAhead;
 
         Attach(NodeConfig config, NodeRecord record, NodeRecord target, PgControl control, boolean forceRewind,
                boolean recoverCrashed, Duration timeout, boolean standalone) {
@@ -150,6 +151,14 @@ final class RejoinOperation {
 
         boolean running() {
             return runningAhead != null ? awaitAhead(runningAhead) : control.isRunning();
+        }
+
+        /**
+         * True when the node's own configuration says {@code fsync = off}: it never makes
+         * its data durable, so neither need pg_rewind.
+         */
+        boolean fsyncOff() {
+            return fsyncOffAhead != null ? awaitAhead(fsyncOffAhead) : readFsyncOff(control);
         }
 
         ControlData readControlData() {
@@ -174,6 +183,10 @@ final class RejoinOperation {
         boolean needsCrashRecovery() {
             return crashedAsPrimary() || (crashed() && Boolean.TRUE.equals(rewindNeeded));
         }
+    }
+
+    static boolean readFsyncOff(PgControl control) {
+        return control.configuredSetting("fsync").map("off"::equalsIgnoreCase).orElse(false);
     }
 
     /** The answer of work started ahead (bounded), its ReplicationException as thrown. */
@@ -394,6 +407,11 @@ final class RejoinOperation {
         });
         List<String> argv = new ArrayList<>(List.of("sh", "-c", REWIND_SH, "sh", a.dir(), a.control.tool("pg_rewind"),
                 "-D", a.dir(), "--progress", "--source-server=" + source.without("password").without("target_session_attrs").render()));
+        // pg_rewind's sync of the whole directory buys nothing on a node that runs without fsync
+        boolean noSync = a.fsyncOff();
+        if (noSync) {
+            argv.add("--no-sync");
+        }
         Command cmd = Command.of(argv).withEnv("LC_ALL", "C").withTimeout(REWIND_TIMEOUT);
         if (source.password().isPresent()) {
             cmd = cmd.withEnv("PGPASSWORD", source.password().get());
@@ -435,7 +453,8 @@ final class RejoinOperation {
                 .filter(l -> l.contains("diverged") || l.contains("need to copy") || l.contains("Done")
                         || l.contains("no rewind required"))
                 .map(l -> l.replaceFirst("^pg_rewind: ", "")).collect(Collectors.joining("; "));
-        return (said.isEmpty() ? "done" : said) + "; kept " + String.join(", ", present);
+        return (said.isEmpty() ? "done" : said) + "; kept " + String.join(", ", present)
+                + (noSync ? "; not synced to disk (the node runs with fsync = off)" : "");
     }
 
     private String record(Attach a) {
@@ -517,6 +536,9 @@ final class RejoinOperation {
             a.runningAhead = runningAhead;
             a.controlDataAhead = controlDataAhead;
             a.targetLineageAhead = lineageAhead;
+            if (forceRewind) {
+                a.fsyncOffAhead = CompletableFuture.supplyAsync(() -> readFsyncOff(control), topo.ctx.probePool());
+            }
             run.check(node[0].describe() + " is stopped", () -> checkStopped(a));
             run.check("same system as the rejoin target", () -> checkSystem(a));
             run.check(node[0].describe() + " shut down cleanly", () -> checkClean(a));

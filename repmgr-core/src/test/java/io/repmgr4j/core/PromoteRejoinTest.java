@@ -185,7 +185,9 @@ class PromoteRejoinTest {
         assertThat(r.steps()).anySatisfy(s -> {
             assertThat(s.name()).startsWith("pg_rewind node \"pg1\" (ID: 1) from node \"pg2\" (ID: 2)");
             assertThat(s.detail()).hasValueSatisfying(d -> assertThat(d).contains("servers diverged at WAL location")
-                    .contains("kept postgresql.conf, postgresql.auto.conf, pg_hba.conf, pg_ident.conf"));
+                    .contains("kept postgresql.conf, postgresql.auto.conf, pg_hba.conf, pg_ident.conf")
+                    // the test kit runs its servers with fsync = off: pg_rewind does not sync either
+                    .endsWith("; not synced to disk (the node runs with fsync = off)"));
         });
         assertThat(pg1.inRecovery()).isTrue();
         assertThat(pg1.query("SHOW work_mem", String.class)).isEqualTo("7MB");
@@ -234,8 +236,15 @@ class PromoteRejoinTest {
         assertThat(pg3.query("SHOW primary_conninfo", String.class)).isEqualTo(conninfo);
 
         pg3.stop();
+        // a node that wants durability gets pg_rewind's sync
+        append(pg3.dataDirectory().resolve("postgresql.conf"), "\nfsync = on\n");
         OperationReport rejoin = fx.cluster.rejoin(fx.configs.get(3)).forceRewind(true).execute();
         assertThat(rejoin.successful()).as(OperationReportFormat.text(rejoin)).isTrue();
+        assertThat(rejoin.steps()).anySatisfy(st -> {
+            assertThat(st.name()).startsWith("pg_rewind node \"pg3\" (ID: 3)");
+            assertThat(st.detail()).hasValueSatisfying(d -> assertThat(d).contains("Done!").doesNotContain("not synced"));
+        });
+        assertThat(pg3.query("SHOW fsync", String.class)).isEqualTo("on");
         assertThat(TopologyFixture.streamingFrom(pg1)).containsExactly("pg3");
         assertThat(pg3.query("SELECT count(*) FROM t WHERE i >= 200", Long.class)).isZero();
         assertThat(fx.cluster.metadata().node(3).orElseThrow().upstreamNodeId()).isEqualTo(OptionalInt.of(1));

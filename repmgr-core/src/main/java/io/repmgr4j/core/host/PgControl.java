@@ -151,6 +151,16 @@ public final class PgControl {
         return ControlData.parse(r.stdout());
     }
 
+    /**
+     * A setting as the server would read it from its configuration files
+     * ({@code postgres -C NAME}), for a stopped server; empty when it cannot be read.
+     */
+    public Optional<String> configuredSetting(String name) {
+        CommandResult r = runner.run(Command.of(tool("postgres"), "-C", name, "-D", node.dataDirectory())
+                .withEnv("LC_ALL", "C").withTimeout(Duration.ofSeconds(30)));
+        return r.succeeded() && !r.stdout().isBlank() ? Optional.of(r.stdout().strip()) : Optional.empty();
+    }
+
     /** The last lines of the server log the library's pg_ctl start writes, for error details. */
     public Optional<String> serverLogTail(int lines) {
         CommandResult r = runner.run(Command.of("tail", "-n", String.valueOf(lines), serverLogFile())
