@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -37,11 +37,18 @@ final class IdleConnections implements AutoCloseable {
     static final int PER_SERVER = 2;
     private static final int RESET_TIMEOUT_MS = 2000;
     private static final Executor DIRECT = Runnable::run;
-    private static final ScheduledExecutorService SWEEPER = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "repmgr4j-idle-connections");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ScheduledExecutorService SWEEPER = sweeper();
+
+    /** One daemon thread for every handle's sweeps; a closed handle's sweep leaves its queue at once. */
+    private static ScheduledExecutorService sweeper() {
+        ScheduledThreadPoolExecutor e = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "repmgr4j-idle-connections");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setRemoveOnCancelPolicy(true);
+        return e;
+    }
 
     private record Idle(Connection connection, long since) {
     }
