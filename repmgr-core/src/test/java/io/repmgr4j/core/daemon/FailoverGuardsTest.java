@@ -111,6 +111,10 @@ class FailoverGuardsTest {
         startDaemons(DaemonOptions.builder().from(fast()).reconnectInterval(Duration.ofMillis(500)).build());
         // reconnect_attempts 6, 500 ms apart: a 2.5 s window for a restart that takes about one
         List<FailoverDaemon> standbyDaemons = daemons.subList(1, 3);
+        // both standbys' watch connections must be in place, or a quick restart can fall
+        // between two checks of a standby that has not connected its watch yet
+        await("both standby daemons to watch pg1", Duration.ofSeconds(10), () -> set.server("pg1").query(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN repmgr4j_daemon_watch'", Long.class) == 2);
         set.server("pg1").restart();
         await("both standby daemons to reconnect", Duration.ofSeconds(20), () ->
                 recorder.events.stream().filter(e -> e.event().equals(DaemonEvents.REPMGRD_UPSTREAM_RECONNECT)).count() == 2);
