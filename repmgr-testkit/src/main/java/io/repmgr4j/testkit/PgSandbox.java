@@ -1,7 +1,5 @@
 package io.repmgr4j.testkit;
 
-import io.repmgr4j.ConnInfo;
-import io.repmgr4j.spi.CommandRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,13 +23,12 @@ import java.nio.file.attribute.PosixFilePermissions;
  *
  * Thread-safe.
  */
-public final class PgSandbox implements PgInstance, AutoCloseable {
-    private final Place place;
+public final class PgSandbox extends PlacedInstance implements AutoCloseable {
     private PgServer adopted;
     private boolean closed;
 
     private PgSandbox(Place place) {
-        this.place = place;
+        super(place);
     }
 
     /** A sandbox for a server running as the default OS user, without a password. */
@@ -56,65 +53,9 @@ public final class PgSandbox implements PgInstance, AutoCloseable {
         return sandbox;
     }
 
-    @Override
-    public String name() {
-        return place.name;
-    }
-
-    /** The port the server will listen on; it is reserved in this JVM, not bound. */
-    @Override
-    public int port() {
-        return place.port();
-    }
-
-    /** Always {@code 127.0.0.1}. */
-    @Override
-    public String host() {
-        return Place.HOST;
-    }
-
-    /** Where the data directory goes; it does not exist until something creates it. */
-    @Override
-    public Path dataDirectory() {
-        return place.data;
-    }
-
-    /** The server's Unix-socket directory (exists). */
-    @Override
-    public Path socketDirectory() {
-        return place.sock;
-    }
-
-    /** The log file the adopted server will write. */
-    public Path logFile() {
-        return place.logFile;
-    }
-
     /** The base directory holding data/, sock/ and log/ (exists, owned by {@link #osUser()}). */
     public Path baseDirectory() {
         return place.root;
-    }
-
-    @Override
-    public Path bindir() {
-        return place.bindir;
-    }
-
-    @Override
-    public String osUser() {
-        return place.osUser;
-    }
-
-    /** Runs programs as {@link #osUser()}. */
-    @Override
-    public CommandRunner runner() {
-        return place.runner;
-    }
-
-    /** The conninfo the server will answer on: {@code host=127.0.0.1 port=N user=repmgr dbname=repmgr connect_timeout=2}. */
-    @Override
-    public ConnInfo conninfo() {
-        return place.conninfo();
     }
 
     /**
@@ -182,10 +123,6 @@ public final class PgSandbox implements PgInstance, AutoCloseable {
         } else {
             place.destroy();
         }
-    }
-
-    Place place() {
-        return place;
     }
 
     @Override

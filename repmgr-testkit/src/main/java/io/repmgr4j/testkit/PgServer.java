@@ -3,7 +3,6 @@ package io.repmgr4j.testkit;
 import io.repmgr4j.ConnInfo;
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
-import io.repmgr4j.spi.CommandRunner;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -52,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * behind. Thread-safe: lifecycle methods are serialized per server; SQL helpers may be
  * called concurrently.
  */
-public final class PgServer implements PgInstance, AutoCloseable {
+public final class PgServer extends PlacedInstance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PgServer.class);
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final int PORT_ATTEMPTS = 3;
@@ -63,12 +62,11 @@ public final class PgServer implements PgInstance, AutoCloseable {
     private static final Map<String, String> DEFAULT_SETTINGS = defaults();
     private static final Pattern SETTING_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
 
-    private final Place place;
     private final Object lifecycle = new Object();
     private volatile boolean closed;
 
     PgServer(Place place) {
-        this.place = place;
+        super(place);
     }
 
     private static Map<String, String> defaults() {
@@ -92,67 +90,6 @@ public final class PgServer implements PgInstance, AutoCloseable {
     }
 
     // ------------------------------------------------------------------ accessors
-
-    /** The name given to the builder (or sandbox); also the standby's application_name. */
-    @Override
-    public String name() {
-        return place.name;
-    }
-
-    /** Always {@code 127.0.0.1}. */
-    @Override
-    public String host() {
-        return Place.HOST;
-    }
-
-    /** The loopback TCP port the server listens on (never 5432). */
-    @Override
-    public int port() {
-        return place.port();
-    }
-
-    @Override
-    public Path dataDirectory() {
-        return place.data;
-    }
-
-    /** The server's own Unix-socket directory. */
-    @Override
-    public Path socketDirectory() {
-        return place.sock;
-    }
-
-    /** The file the server logs to ({@code pg_ctl -l}). */
-    public Path logFile() {
-        return place.logFile;
-    }
-
-    /** The directory of the PostgreSQL programs this server uses. */
-    @Override
-    public Path bindir() {
-        return place.bindir;
-    }
-
-    /** The OS user the server runs as. */
-    @Override
-    public String osUser() {
-        return place.osUser;
-    }
-
-    /** Runs programs as {@link #osUser()}; pass it to code under test as the node's runner. */
-    @Override
-    public CommandRunner runner() {
-        return place.runner;
-    }
-
-    /**
-     * {@code host=127.0.0.1 port=N user=repmgr dbname=repmgr connect_timeout=2}, plus the
-     * password when the server has one ({@link ConnInfo#toString()} masks it).
-     */
-    @Override
-    public ConnInfo conninfo() {
-        return place.conninfo();
-    }
 
     /** The last {@code lines} lines of the server log. */
     public String logTail(int lines) {
@@ -415,10 +352,6 @@ public final class PgServer implements PgInstance, AutoCloseable {
     }
 
     // ------------------------------------------------------------------ internals
-
-    Place place() {
-        return place;
-    }
 
     private void checkOpen() {
         if (closed) {
