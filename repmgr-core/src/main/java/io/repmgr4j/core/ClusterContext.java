@@ -110,10 +110,18 @@ final class ClusterContext implements AutoCloseable {
     }
 
     /**
-     * The programs' {@code --version} answers this handle has seen, by host and path, to
-     * reuse while the program's file is unchanged ({@link NodeHost#probe}).
+     * {@link NodeHost#probe} of a directory and programs on a node's host, reusing the
+     * {@code --version} answers this handle has seen while the programs' files are
+     * unchanged, and keeping the new ones.
      */
-    Map<String, NodeHost.ProgramAnswer> knownVersions(CommandRunner runner, List<String> programs) {
+    NodeHost.Probe probe(CommandRunner runner, String directory, List<String> programs) {
+        NodeHost.Probe probe = new NodeHost(runner).probe(directory, programs, knownVersions(runner, programs));
+        rememberVersions(runner, probe.versions());
+        return probe;
+    }
+
+    /** The programs' {@code --version} answers this handle has seen, by host and path. */
+    private Map<String, NodeHost.ProgramAnswer> knownVersions(CommandRunner runner, List<String> programs) {
         Map<String, NodeHost.ProgramAnswer> known = new java.util.HashMap<>();
         for (String p : programs) {
             NodeHost.ProgramAnswer a = programAnswers.get(runner.describe() + '\0' + p);
@@ -131,9 +139,7 @@ final class ClusterContext implements AutoCloseable {
      */
     List<Integer> majorVersions(PgControl control, List<String> programs) {
         List<String> paths = programs.stream().map(control::tool).toList();
-        NodeHost.Probe probe = new NodeHost(control.runner()).probe(control.node().dataDirectory(), paths,
-                knownVersions(control.runner(), paths));
-        rememberVersions(control.runner(), probe.versions());
+        NodeHost.Probe probe = probe(control.runner(), control.node().dataDirectory(), paths);
         List<Integer> majors = new ArrayList<>();
         for (int i = 0; i < programs.size(); i++) {
             majors.add(control.majorVersion(programs.get(i), probe.versions().get(paths.get(i))));
@@ -142,7 +148,7 @@ final class ClusterContext implements AutoCloseable {
     }
 
     /** Keeps the successful answers of a probe for {@link #knownVersions}. */
-    void rememberVersions(CommandRunner runner, Map<String, NodeHost.ProgramAnswer> answers) {
+    private void rememberVersions(CommandRunner runner, Map<String, NodeHost.ProgramAnswer> answers) {
         answers.forEach((p, a) -> {
             if (a.exitCode() == 0 && !a.fileIdentity().isEmpty()) {
                 programAnswers.put(runner.describe() + '\0' + p, a);

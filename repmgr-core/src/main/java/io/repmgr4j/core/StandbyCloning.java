@@ -116,7 +116,6 @@ final class StandbyCloning {
         NodeConfig node = o.node();
         ctx.bind(node);
         CommandRunner runner = ctx.runner(node.nodeId());
-        NodeHost host = new NodeHost(runner);
         PgControl control = new PgControl(node, runner);
         String dir = node.dataDirectory();
         Optional<String> slot = node.useReplicationSlots() ? Optional.of(NodeRecord.slotNameFor(node.nodeId())) : Optional.empty();
@@ -124,11 +123,7 @@ final class StandbyCloning {
 
         // the host-side checks start first, as one command: they need nothing from the upstream
         String basebackup = control.tool("pg_basebackup");
-        CompletableFuture<NodeHost.Probe> hostProbe = async(() -> {
-            NodeHost.Probe pr = host.probe(dir, List.of(basebackup), ctx.knownVersions(runner, List.of(basebackup)));
-            ctx.rememberVersions(runner, pr.versions());
-            return pr;
-        });
+        CompletableFuture<NodeHost.Probe> hostProbe = async(() -> ctx.probe(runner, dir, List.of(basebackup)));
         CompletableFuture<DirectoryState> target = hostProbe.thenApply(NodeHost.Probe::directory);
         CompletableFuture<Integer> localMajor = hostProbe.thenApply(
                 pr -> control.majorVersion("pg_basebackup", pr.versions().get(basebackup)));
