@@ -44,6 +44,15 @@ public interface ReplicationCluster extends AutoCloseable {
     /** The metadata this cluster reads and writes (on the current primary). */
     MetadataStore metadata();
 
+    /**
+     * A client connection string over the registered nodes (active primaries and standbys),
+     * asking for {@code target}: render it with {@link ConnectionString#jdbcUrl()} or
+     * {@link ConnectionString#conninfo()}. Never holds a password unless asked for.
+     */
+    default ConnectionString connectionString(Target target) {
+        return ConnectionString.of(metadata().nodes(), target);
+    }
+
     /** Releases connections and threads; the cluster cannot be used afterwards. */
     @Override
     void close();
