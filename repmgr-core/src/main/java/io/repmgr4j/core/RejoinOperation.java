@@ -469,6 +469,7 @@ final class RejoinOperation {
         if (stored != null) {
             topo.notify(stored);
         }
+        TopologyNotifier.publish(topo.ctx, a.target.conninfo(), 0, "rejoin");
         return details;
     }
 
