@@ -307,6 +307,9 @@ final class TopologyWatcher implements Runnable {
         if (writableRecorded > 1) {
             primary = null; // two writable nodes both recorded as primary: hand out neither
         }
+        if (writableRecorded == 0 && chosen.isPresent()) {
+            primary = promotedNotYetRecorded(chosen.get().getKey(), chosen.get().getValue(), members, all);
+        }
         for (Endpoint e : all) {
             Probe p = probes.get(e);
             Optional<Topology.Member> m = members.stream().filter(x -> x.endpoint().equals(e)).findFirst();
@@ -365,6 +368,27 @@ final class TopologyWatcher implements Runnable {
         return new Topology(true, members.isEmpty() && chosen.isEmpty() ? before.members() : List.copyOf(members),
                 primary, epoch, List.copyOf(standbys), Set.copyOf(notPrimary), Set.copyOf(notStandby),
                 Map.copyOf(problems), from, term);
+    }
+
+    /**
+     * A node promoted a moment ago, before its promotion is recorded: no node recorded as
+     * primary is writable, and the node whose copy won (highest voting term, then newest
+     * timeline) is itself writable on a timeline strictly newer than every other reachable
+     * node's. A stale primary can never qualify (its timeline is older than the one that
+     * replaced it), nor can two nodes at once; a fenced node is not writable.
+     */
+    private Topology.Member promotedNotYetRecorded(Endpoint e, Probe copy, List<Topology.Member> members,
+                                                   Set<Endpoint> all) {
+        if (!copy.ok || copy.inRecovery || copy.readOnly) {
+            return null;
+        }
+        for (Endpoint other : all) {
+            Probe p = probes.get(other);
+            if (!other.equals(e) && p != null && p.ok && p.timeline >= copy.timeline) {
+                return null;
+            }
+        }
+        return members.stream().filter(m -> m.endpoint().equals(e)).findFirst().orElse(null);
     }
 
     /** Replay lag in seconds per application_name of the streaming standbys, read on the primary. */
