@@ -77,7 +77,7 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
     /** The settings, checked. */
     record Settings(List<ConnInfo> seeds, String database, String user, String password, Duration loginTimeout,
                     Duration pollInterval, Duration failoverPollInterval, Duration maxLag, String applicationName,
-                    Map<String, String> properties) {
+                    Map<String, String> properties, boolean spares) {
     }
 
     private final Settings settings;
@@ -91,7 +91,8 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
     private ClusterDataSource(Settings settings) {
         this.settings = settings;
         this.loginTimeout = settings.loginTimeout();
-        this.watcher = new TopologyWatcher(settings, this::invalidate);
+        this.watcher = new TopologyWatcher(settings, this::invalidate, settings.maxLag() == null && settings.spares()
+                ? node -> open(node, settings.user(), settings.password(), 2000) : null);
         watcher.start();
     }
 
@@ -117,6 +118,11 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
 
     private static Node node(Topology.Member m) {
         return new Node(m.nodeId(), m.name(), m.endpoint().host(), m.endpoint().port());
+    }
+
+    /** The ports of the nodes a spare connection is kept to (for tests). */
+    Set<Integer> sparePorts() {
+        return watcher.spareEndpoints().stream().map(Endpoint::port).collect(java.util.stream.Collectors.toSet());
     }
 
     /** How many connections this DataSource handed out are open. */
@@ -165,8 +171,27 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
             }
             Connection c = null;
             try {
-                c = open(target, user, password, left);
-                String wrong = check(c, forPrimary, left);
+                String wrong = null;
+                if (Objects.equals(user, settings.user()) && Objects.equals(password, settings.password())) {
+                    // the connection kept open since the node was a standby: no connection set-up now
+                    c = watcher.takeSpare(target.endpoint());
+                    if (c != null) {
+                        try {
+                            wrong = check(c, forPrimary, left);
+                        } catch (SQLException spareBroken) {
+                            wrong = "spare broken";
+                        }
+                        if (wrong != null) {
+                            close(c);
+                            c = null;
+                            wrong = null;
+                        }
+                    }
+                }
+                if (c == null) {
+                    c = open(target, user, password, left);
+                    wrong = check(c, forPrimary, left);
+                }
                 if (wrong != null) {
                     failures.add(target.describe() + ": " + wrong);
                     close(c);
@@ -414,6 +439,7 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
         private Duration maxLag;
         private String applicationName = "repmgr4j-jdbc";
         private final Map<String, String> properties = new LinkedHashMap<>();
+        private boolean spares = true;
 
         private Builder() {
         }
@@ -474,6 +500,17 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether to keep one application connection open to each standby (default true):
+         * a session survives its server's promotion and becomes writable, so the first
+         * connection to a new primary needs no connection set-up. Costs one idle backend
+         * per standby. Not used by the read-only variant.
+         */
+        public Builder spareConnections(boolean keep) {
+            this.spares = keep;
+            return this;
+        }
+
         /** The application_name of the handed-out connections (default "repmgr4j-jdbc"). */
         public Builder applicationName(String name) {
             this.applicationName = nonBlank(name, "applicationName");
@@ -513,7 +550,7 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
             }
             String pw = password != null ? password : (user == null ? first.password().orElse(null) : null);
             return new ClusterDataSource(new Settings(List.copyOf(seeds), db, u, pw, loginTimeout, pollInterval,
-                    failoverPollInterval, maxLag, applicationName, Map.copyOf(properties)));
+                    failoverPollInterval, maxLag, applicationName, Map.copyOf(properties), spares));
         }
 
         private static ConnInfo parse(String conninfo) {

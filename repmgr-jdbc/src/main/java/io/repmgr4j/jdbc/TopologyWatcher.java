@@ -71,13 +71,22 @@ final class TopologyWatcher implements Runnable {
         int timeline;
         Integer term;
         List<Row> rows;
+        boolean schemaSeen;
 
         Probe(ConnInfo conninfo) {
             this.conninfo = conninfo;
         }
     }
 
+    /** Opens an application connection to a node (a spare for when it is promoted). */
+    interface SpareOpener {
+        Connection open(Topology.Member node) throws SQLException;
+    }
+
     private final ClusterDataSource.Settings settings;
+    private final SpareOpener spareOpener;
+    /** One application connection kept open to each standby: a promoted standby's sessions stay, and become writable. */
+    private final Map<Endpoint, Connection> spares = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<Endpoint> seeds = new ArrayList<>();
     private final Map<Endpoint, Probe> probes = new LinkedHashMap<>();
     private final Consumer<Topology> onPublish;
@@ -88,8 +97,9 @@ final class TopologyWatcher implements Runnable {
     private volatile boolean closed;
     private Endpoint listeningOn;
 
-    TopologyWatcher(ClusterDataSource.Settings settings, Consumer<Topology> onPublish) {
+    TopologyWatcher(ClusterDataSource.Settings settings, Consumer<Topology> onPublish, SpareOpener spareOpener) {
         this.settings = settings;
+        this.spareOpener = spareOpener;
         this.onPublish = onPublish;
         for (ConnInfo seed : settings.seeds()) {
             for (ConnInfo.HostPort hp : seed.hosts()) {
@@ -164,6 +174,7 @@ final class TopologyWatcher implements Runnable {
                 if (fast) {
                     sleep(settings.failoverPollInterval().toMillis());
                 } else {
+                    keepSpares(t);
                     listen(t.primary().endpoint());
                 }
             }
@@ -184,6 +195,63 @@ final class TopologyWatcher implements Runnable {
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    /** The nodes a spare connection is kept to. */
+    Set<Endpoint> spareEndpoints() {
+        return Set.copyOf(spares.keySet());
+    }
+
+    /** The spare connection to a node, if one is kept (it is no longer kept afterwards). */
+    Connection takeSpare(Endpoint e) {
+        return spares.remove(e);
+    }
+
+    /**
+     * Keeps one application connection open to each standby (at most one opened per call),
+     * and closes those to nodes that are gone or no longer standbys.
+     */
+    private void keepSpares(Topology t) {
+        if (spareOpener == null) {
+            return;
+        }
+        Set<Endpoint> standbys = new LinkedHashSet<>();
+        for (Topology.Member m : t.members()) {
+            Probe p = probes.get(m.endpoint());
+            if (p != null && p.ok && p.inRecovery && (t.primary() == null || !t.primary().endpoint().equals(m.endpoint()))) {
+                standbys.add(m.endpoint());
+            }
+        }
+        // the spare to a node promoted since stays for the first connection to it
+        Endpoint primary = t.primary() == null ? null : t.primary().endpoint();
+        for (Map.Entry<Endpoint, Connection> en : spares.entrySet()) {
+            if (!(standbys.contains(en.getKey()) || en.getKey().equals(primary)) || isClosed(en.getValue())) {
+                if (spares.remove(en.getKey(), en.getValue())) {
+                    quietClose(en.getValue());
+                }
+            }
+        }
+        for (Topology.Member m : t.members()) {
+            if (standbys.contains(m.endpoint()) && !spares.containsKey(m.endpoint())) {
+                try {
+                    Connection c = spareOpener.open(m);
+                    if (closed || spares.putIfAbsent(m.endpoint(), c) != null) {
+                        quietClose(c);
+                    }
+                } catch (SQLException e) {
+                    LOG.log(System.Logger.Level.DEBUG, "no spare connection to " + m.describe() + ": " + e.getMessage());
+                }
+                return;
+            }
+        }
+    }
+
+    private static void quietClose(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // unusable anyway
         }
     }
 
@@ -440,33 +508,28 @@ final class TopologyWatcher implements Runnable {
             }
         }
         try (Statement st = p.c.createStatement()) {
-            try (ResultSet rs = st.executeQuery(STATE_SQL)) {
-                rs.next();
-                p.inRecovery = rs.getBoolean(1);
-                p.readOnly = rs.getBoolean(2);
-                p.timeline = rs.getInt(3);
+            if (p.schemaSeen) {
+                // one round trip: the three queries in one go (the schema was there last time)
+                st.execute(STATE_SQL + "; " + TERM_SQL + "; " + NODES_SQL);
+                readState(p, st.getResultSet());
+                st.getMoreResults();
+                readTerm(p, st.getResultSet());
+                st.getMoreResults();
+                readNodes(p, st.getResultSet());
+            } else {
+                readState(p, st.executeQuery(STATE_SQL));
+                readTerm(p, st.executeQuery(TERM_SQL));
+                readNodes(p, st.executeQuery(NODES_SQL));
+                p.schemaSeen = true;
             }
-            p.ok = true;
-            p.failures = 0;
-            p.problem = null;
-            try (ResultSet rs = st.executeQuery(TERM_SQL)) {
-                p.term = rs.next() ? rs.getInt(1) : 0;
-            }
-            List<Row> rows = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery(NODES_SQL)) {
-                while (rs.next()) {
-                    ConnInfo ci;
-                    try {
-                        ci = ConnInfo.parse(rs.getString(5));
-                    } catch (ReplicationException bad) {
-                        continue;
-                    }
-                    rows.add(new Row(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), ci));
-                }
-            }
-            p.rows = rows;
         } catch (SQLException ex) {
             String state = Objects.requireNonNullElse(ex.getSQLState(), "");
+            if (p.schemaSeen && (state.equals("42P01") || state.equals("3F000"))) {
+                p.schemaSeen = false; // dropped since: ask again query by query
+                p.ok = false;
+                p.problem = "repmgr metadata disappeared";
+                return;
+            }
             if (p.ok && (state.equals("42P01") || state.equals("3F000"))) {
                 p.rows = null;
                 p.term = 0;
@@ -482,6 +545,40 @@ final class TopologyWatcher implements Runnable {
                 p.problem = p.conninfo.maskIn(ex.getMessage());
             }
         }
+    }
+
+    private static void readState(Probe p, ResultSet rs) throws SQLException {
+        try (rs) {
+            rs.next();
+            p.inRecovery = rs.getBoolean(1);
+            p.readOnly = rs.getBoolean(2);
+            p.timeline = rs.getInt(3);
+        }
+        p.ok = true;
+        p.failures = 0;
+        p.problem = null;
+    }
+
+    private static void readTerm(Probe p, ResultSet rs) throws SQLException {
+        try (rs) {
+            p.term = rs.next() ? rs.getInt(1) : 0;
+        }
+    }
+
+    private static void readNodes(Probe p, ResultSet rs) throws SQLException {
+        List<Row> rows = new ArrayList<>();
+        try (rs) {
+            while (rs.next()) {
+                ConnInfo ci;
+                try {
+                    ci = ConnInfo.parse(rs.getString(5));
+                } catch (ReplicationException bad) {
+                    continue;
+                }
+                rows.add(new Row(rs.getInt(1), rs.getString(2), rs.getString(3), rs.getBoolean(4), ci));
+            }
+        }
+        p.rows = rows;
     }
 
     private static boolean isClosed(Connection c) {
@@ -519,6 +616,12 @@ final class TopologyWatcher implements Runnable {
     }
 
     private void closeAll() {
+        for (Endpoint e : List.copyOf(spares.keySet())) {
+            Connection c = spares.remove(e);
+            if (c != null) {
+                quietClose(c);
+            }
+        }
         for (Probe p : probes.values()) {
             if (p.c != null) {
                 try {

@@ -136,6 +136,35 @@ class ClusterDataSourceTest {
 
     @Test
     @Order(5)
+    void theSpareConnectionKeptOnAStandbyServesTheFirstWriteAfterItsPromotion() throws SQLException {
+        try (ClusterDataSource ds = fx.dataSource().build()) {
+            await("spare connections to both standbys", Duration.ofSeconds(30),
+                    () -> ds.sparePorts().equals(Set.of(fx.server(2).port(), fx.server(3).port())));
+            java.sql.Timestamp before;
+            try (Connection c = fx.server(2).connect(); Statement st = c.createStatement();
+                 java.sql.ResultSet rs = st.executeQuery("SELECT clock_timestamp()")) {
+                rs.next();
+                before = rs.getTimestamp(1);
+            }
+            fx.cluster.switchover(2).siblingsFollow(true).execute();
+            await("the DataSource to follow the switchover", Duration.ofSeconds(30),
+                    () -> ds.primary().map(n -> n.nodeId() == 2).orElse(false));
+            try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO ds_test VALUES (2)");
+                try (java.sql.ResultSet rs = st.executeQuery("SELECT backend_start FROM pg_stat_activity"
+                        + " WHERE pid = pg_backend_pid()")) {
+                    rs.next();
+                    assertThat(rs.getTimestamp(1)).as("a session opened while pg2 was a standby").isBefore(before);
+                }
+            }
+            fx.cluster.switchover(1).siblingsFollow(true).execute();
+            await("the DataSource to follow the switchover back", Duration.ofSeconds(30),
+                    () -> ds.primary().map(n -> n.nodeId() == 1).orElse(false));
+        }
+    }
+
+    @Test
+    @Order(6)
     void aStalePrimaryIsNeverHandedOutAndItsConnectionsBecomeInvalid() throws SQLException {
         // promote node 3 while node 1 still runs as primary (force): two writable servers, and the
         // metadata copy with the higher voting term (node 3's) names node 3
@@ -160,7 +189,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aClusterWhoseNodeListBecomesEmptyIsAClearError() throws SQLException {
         // after the stale-primary case: node 3 is the primary; remove every record
         try (ClusterDataSource ds = fx.dataSource().loginTimeout(Duration.ofSeconds(2)).build()) {
