@@ -101,7 +101,7 @@ public final class ClusterDataSource implements DataSource, AutoCloseable {
         return new Builder();
     }
 
-    /** One node as the DataSource sees it. */
+    /** One node as the DataSource sees it: id, name and address. Immutable; thread-safe. */
     public record Node(int nodeId, String name, String host, int port) {
     }
 

@@ -408,10 +408,15 @@ final class TopologyWatcher implements Runnable {
         if (primary != null && (before.primary() == null || !before.primary().endpoint().equals(primary.endpoint()))) {
             epoch++;
         }
+        int copyTerm = term;
         Set<Endpoint> notPrimary = new LinkedHashSet<>();
         for (Endpoint e : all) {
             Probe p = probes.get(e);
-            boolean knownBad = p != null && p.ok && (p.inRecovery || p.readOnly || !problems.getOrDefault(e, "").isEmpty());
+            // with no legitimate primary: what is surely not one (in recovery, read-only, or writable with
+            // a voting term older than the metadata's: a stale primary); a node promoted a moment ago and
+            // not yet recorded keeps its connections
+            boolean knownBad = p != null && p.ok && (p.inRecovery || p.readOnly
+                    || (p.term != null && p.term < copyTerm));
             if (primary != null ? !primary.endpoint().equals(e) : knownBad) {
                 notPrimary.add(e);
             }
