@@ -283,6 +283,17 @@ public final class RoutingJdbcBenchmark {
                             datasource.add(d / 1_000_000);
                             System.out.printf("failover round %d: %s promoted; first commit after writable: multihost %d ms,"
                                     + " datasource %d ms%n", r, winner.name(), m / 1_000_000, d / 1_000_000);
+                            // the daemon records the promotion just after the new primary is writable, and the
+                            // sibling follows it: both before the old primary rejoins
+                            PgServer w = winner;
+                            awaitTrue("the promotion of " + winner.name() + " recorded", () -> winner.query(
+                                    "SELECT count(*) = 1 FROM repmgr.nodes WHERE type = 'primary' AND active AND node_id = "
+                                            + ids.get(w), Boolean.class));
+                            for (PgServer s : standbys) {
+                                if (s != winner) {
+                                    winner.waitForStreaming(s, Duration.ofSeconds(60));
+                                }
+                            }
                             cluster.rejoin(config(primary, ids)).forceRewind(true).recoverCrashedNode(true)
                                     .timeout(Duration.ofSeconds(120)).execute();
                             winner.waitForStreaming(primary, Duration.ofSeconds(60));
@@ -367,6 +378,25 @@ public final class RoutingJdbcBenchmark {
             for (Connection c : watch) {
                 quietClose(c);
             }
+        }
+    }
+
+    private static void awaitTrue(String what, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            boolean ok;
+            try {
+                ok = condition.getAsBoolean();
+            } catch (RuntimeException e) {
+                ok = false;
+            }
+            if (ok) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("timed out waiting for " + what);
+            }
+            sleep(20);
         }
     }
 

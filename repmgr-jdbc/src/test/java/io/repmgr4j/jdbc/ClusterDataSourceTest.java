@@ -73,6 +73,47 @@ class ClusterDataSourceTest {
 
     @Test
     @Order(3)
+    void aStandbyWhoseReplayFallsBehindLeavesTheReadOnlyVariant() throws SQLException {
+        PgServer pg2 = fx.server(2);
+        PgServer pg3 = fx.server(3);
+        try (ClusterDataSource ds = fx.dataSource().readOnly(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(100))
+                .build()) {
+            await("both standbys within the lag limit", Duration.ofSeconds(30), () -> ds.standbys().size() == 2);
+            Connection onPg3 = null;
+            for (int i = 0; i < 4 && onPg3 == null; i++) {
+                Connection c = ds.getConnection();
+                if (where(c).equals(pg3.port() + " standby")) {
+                    onPg3 = c;
+                } else {
+                    c.close();
+                }
+            }
+            assertThat(onPg3).isNotNull();
+            pg3.execute("SELECT pg_wal_replay_pause()");
+            try {
+                await("pg3 to fall behind by more than 500 ms", Duration.ofSeconds(60), () -> {
+                    fx.server(1).execute("INSERT INTO ds_test VALUES (3)");
+                    return ds.standbys().stream().noneMatch(n -> n.port() == pg3.port());
+                });
+                assertThat(onPg3.isValid(1)).isFalse();
+                for (int i = 0; i < 3; i++) {
+                    try (Connection c = ds.getConnection()) {
+                        assertThat(where(c)).isEqualTo(pg2.port() + " standby");
+                    }
+                }
+            } finally {
+                onPg3.close();
+                pg3.execute("SELECT pg_wal_replay_resume()");
+            }
+            await("pg3 back within the lag limit", Duration.ofSeconds(60), () -> {
+                fx.server(1).execute("INSERT INTO ds_test VALUES (4)");
+                return ds.standbys().size() == 2;
+            });
+        }
+    }
+
+    @Test
+    @Order(4)
     void wrongUserDatabaseAndNoReachableNodeAreClearErrors() throws Exception {
         try (ClusterDataSource ds = fx.dataSource().user("no_such_role").build()) {
             assertThatThrownBy(ds::getConnection).isInstanceOfSatisfying(SQLException.class, e -> {
@@ -109,7 +150,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void aSwitchoverInvalidatesConnectionsToTheOldPrimaryAndRoutesToTheNewOne() throws SQLException {
         try (ClusterDataSource ds = fx.dataSource().build()) {
             Connection old = ds.getConnection();
@@ -135,7 +176,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void theSpareConnectionKeptOnAStandbyServesTheFirstWriteAfterItsPromotion() throws SQLException {
         try (ClusterDataSource ds = fx.dataSource().build()) {
             await("spare connections to both standbys", Duration.ofSeconds(30),
@@ -164,7 +205,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aStalePrimaryIsNeverHandedOutAndItsConnectionsBecomeInvalid() throws SQLException {
         // promote node 3 while node 1 still runs as primary (force): two writable servers, and the
         // metadata copy with the higher voting term (node 3's) names node 3
@@ -189,7 +230,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aClusterWhoseNodeListBecomesEmptyIsAClearError() throws SQLException {
         // after the stale-primary case: node 3 is the primary; remove every record
         try (ClusterDataSource ds = fx.dataSource().loginTimeout(Duration.ofSeconds(2)).build()) {

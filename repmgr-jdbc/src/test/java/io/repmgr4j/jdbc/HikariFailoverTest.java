@@ -130,7 +130,11 @@ class HikariFailoverTest {
                     assertThat(everyPooledConnection(pool)).containsOnly(winner.port() + " primary");
                     assertThat(w.commitsByServer.keySet()).allMatch(s -> s.endsWith(" primary"));
 
-                    // 2. the old primary rejoins as a standby of the new one
+                    // 2. the old primary rejoins as a standby of the new one, once the promotion is recorded
+                    int winnerId = fx.idOf(winner);
+                    await("the promotion recorded", Duration.ofSeconds(30), () -> Boolean.TRUE.equals(winner.query(
+                            "SELECT count(*) = 1 FROM repmgr.nodes WHERE type = 'primary' AND active AND node_id = "
+                                    + winnerId, Boolean.class)));
                     fx.cluster.rejoin(fx.config(1)).forceRewind(true).recoverCrashedNode(true)
                             .timeout(Duration.ofSeconds(120)).execute();
                     winner.waitForStreaming(old, Duration.ofSeconds(60));
