@@ -138,7 +138,7 @@ final class FollowOperation {
                 return tx.appendEvent(Registration.event(f.nodeId(), Events.STANDBY_FOLLOW, true, details));
             });
             topo.notify(stored);
-            TopologyNotifier.publish(topo.ctx, primary, 0, "follow");
+            TopologyNotifier.publishLater(topo.ctx, primary, 0, "follow");
             return details;
         });
         OptionalInt oldUpstream = f.upstreamNodeId();

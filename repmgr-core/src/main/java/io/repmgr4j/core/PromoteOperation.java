@@ -105,7 +105,7 @@ final class PromoteOperation {
         });
         topo.ctx.rememberPrimary(node.conninfo());
         topo.notify(stored);
-        TopologyNotifier.publish(topo.ctx, node.conninfo(), node.nodeId(), "promote");
+        TopologyNotifier.publishLater(topo.ctx, node.conninfo(), node.nodeId(), "promote");
         return details;
     }
 

@@ -469,7 +469,7 @@ final class RejoinOperation {
         if (stored != null) {
             topo.notify(stored);
         }
-        TopologyNotifier.publish(topo.ctx, a.target.conninfo(), 0, "rejoin");
+        TopologyNotifier.publishLater(topo.ctx, a.target.conninfo(), 0, "rejoin");
         return details;
     }
 

@@ -1,7 +1,6 @@
 package io.repmgr4j.core;
 
 import io.repmgr4j.ConnInfo;
-import io.repmgr4j.ReplicationException;
 import io.repmgr4j.TopologyNotice;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * after a role change: one statement, which notifies only when the server is not in
  * recovery, with its timeline and voting term read by the server itself. Best effort:
  * a notice that cannot be sent is logged, never an operation's failure (listeners poll
- * as well). Stateless; thread-safe.
+ * as well). Operations publish with {@link #publishLater}, off their own thread.
+ * Stateless; thread-safe.
  */
 final class TopologyNotifier {
     private static final Logger LOG = LoggerFactory.getLogger(TopologyNotifier.class);
@@ -30,6 +30,18 @@ final class TopologyNotifier {
             + " WHERE NOT pg_catalog.pg_is_in_recovery()";
 
     private TopologyNotifier() {
+    }
+
+    /**
+     * {@link #publish} on the handle's probe threads, so that the operation that changed
+     * the topology does not wait for its notice. Never throws.
+     */
+    static void publishLater(ClusterContext ctx, ConnInfo primary, int primaryNodeId, String event) {
+        try {
+            ctx.probePool().execute(() -> publish(ctx, primary, primaryNodeId, event));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("topology notice {} not sent: the cluster handle is closing", event);
+        }
     }
 
     /**
@@ -50,7 +62,7 @@ final class TopologyNotifier {
                         sent ? "sent" : "not sent (in recovery)");
                 return sent;
             }
-        } catch (SQLException | ReplicationException e) {
+        } catch (SQLException | RuntimeException e) {
             LOG.warn("could not publish the topology notice ({}) on {}:{}: {}", event, primary.host(), primary.port(),
                     primary.maskIn(e.getMessage()));
             return false;

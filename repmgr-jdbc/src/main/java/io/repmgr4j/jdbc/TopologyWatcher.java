@@ -96,6 +96,12 @@ final class TopologyWatcher implements Runnable {
     private volatile boolean kicked;
     private volatile boolean closed;
     private Endpoint listeningOn;
+    /** When to poll again after a notice (0: no follow-up due). */
+    private long followUpAt;
+    /** How long after a notice the nodes are polled once more. */
+    private static final Duration FOLLOW_UP = Duration.ofMillis(250);
+    /** The connection LISTEN was run on (a connection opened again must LISTEN again). */
+    private Connection listeningConnection;
 
     TopologyWatcher(ClusterDataSource.Settings settings, Consumer<Topology> onPublish, SpareOpener spareOpener) {
         this.settings = settings;
@@ -262,7 +268,7 @@ final class TopologyWatcher implements Runnable {
             return;
         }
         try {
-            if (!primary.equals(listeningOn)) {
+            if (!primary.equals(listeningOn) || p.c != listeningConnection) {
                 Probe old = listeningOn == null ? null : probes.get(listeningOn);
                 if (old != null && old.c != null) {
                     try (Statement st = old.c.createStatement()) {
@@ -275,9 +281,16 @@ final class TopologyWatcher implements Runnable {
                     st.execute("LISTEN " + TopologyNotice.CHANNEL);
                 }
                 listeningOn = primary;
+                listeningConnection = p.c;
             }
             PGConnection pg = p.c.unwrap(PGConnection.class);
             long deadline = System.nanoTime() + settings.pollInterval().toNanos();
+            if (followUpAt != 0) {
+                // a notice came with the last wait: look once more shortly after it, when the
+                // replication state it announced has settled (a walsender leaving, for example)
+                deadline = Math.min(deadline, followUpAt);
+                followUpAt = 0;
+            }
             while (!closed && !kicked) {
                 long left = (deadline - System.nanoTime()) / 1_000_000;
                 if (left <= 0) {
@@ -288,6 +301,7 @@ final class TopologyWatcher implements Runnable {
                     for (PGNotification n : got) {
                         LOG.log(System.Logger.Level.DEBUG, "topology notice from " + primary + ": " + n.getParameter());
                     }
+                    followUpAt = System.nanoTime() + FOLLOW_UP.toNanos();
                     return;
                 }
             }

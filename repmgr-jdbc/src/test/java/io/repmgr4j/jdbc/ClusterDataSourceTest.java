@@ -73,6 +73,21 @@ class ClusterDataSourceTest {
 
     @Test
     @Order(3)
+    void aRoleChangeNoticeIsActedOnWithoutWaitingForThePoll() {
+        // polls a minute apart: only the NOTIFY of standby follow can make the change seen in time
+        try (ClusterDataSource ds = fx.dataSource().readOnly(Duration.ofSeconds(10)).pollInterval(Duration.ofSeconds(60))
+                .build()) {
+            await("both standbys listed", Duration.ofSeconds(30), () -> ds.standbys().size() == 2);
+            fx.cluster.follow(3).upstreamNodeId(2).timeout(Duration.ofSeconds(30)).execute();
+            await("pg3 (now cascading from pg2, not streaming from the primary) left out", Duration.ofSeconds(20),
+                    () -> ds.standbys().stream().map(ClusterDataSource.Node::nodeId).toList().equals(java.util.List.of(2)));
+            fx.cluster.follow(3).upstreamNodeId(1).timeout(Duration.ofSeconds(30)).execute();
+            await("pg3 listed again", Duration.ofSeconds(20), () -> ds.standbys().size() == 2);
+        }
+    }
+
+    @Test
+    @Order(4)
     void aStandbyWhoseReplayFallsBehindLeavesTheReadOnlyVariant() throws SQLException {
         PgServer pg2 = fx.server(2);
         PgServer pg3 = fx.server(3);
@@ -113,7 +128,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void wrongUserDatabaseAndNoReachableNodeAreClearErrors() throws Exception {
         try (ClusterDataSource ds = fx.dataSource().user("no_such_role").build()) {
             assertThatThrownBy(ds::getConnection).isInstanceOfSatisfying(SQLException.class, e -> {
@@ -150,7 +165,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aSwitchoverInvalidatesConnectionsToTheOldPrimaryAndRoutesToTheNewOne() throws SQLException {
         try (ClusterDataSource ds = fx.dataSource().build()) {
             Connection old = ds.getConnection();
@@ -176,7 +191,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void theSpareConnectionKeptOnAStandbyServesTheFirstWriteAfterItsPromotion() throws SQLException {
         try (ClusterDataSource ds = fx.dataSource().build()) {
             await("spare connections to both standbys", Duration.ofSeconds(30),
@@ -205,7 +220,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aStalePrimaryIsNeverHandedOutAndItsConnectionsBecomeInvalid() throws SQLException {
         // promote node 3 while node 1 still runs as primary (force): two writable servers, and the
         // metadata copy with the higher voting term (node 3's) names node 3
@@ -230,7 +245,7 @@ class ClusterDataSourceTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void aClusterWhoseNodeListBecomesEmptyIsAClearError() throws SQLException {
         // after the stale-primary case: node 3 is the primary; remove every record
         try (ClusterDataSource ds = fx.dataSource().loginTimeout(Duration.ofSeconds(2)).build()) {
