@@ -125,8 +125,28 @@ public final class DataSourceFailoverDemo {
                     say("result");
                     System.out.println("    commits: " + commits.get() + ", failed writes: " + errors.get());
                     System.out.println("    longest gap between two commits: " + longest.get() / 1_000_000 + " ms");
+                    Thread.sleep(600); // past HikariCP's alive-bypass window: each borrow below validates
+                    List<Connection> held = new ArrayList<>();
+                    List<String> ports = new ArrayList<>();
+                    try {
+                        for (int i = 0; i < 4; i++) {
+                            Connection c = pool.getConnection();
+                            held.add(c);
+                            try (PreparedStatement ps = c.prepareStatement(
+                                    "SELECT current_setting('port') || CASE WHEN pg_is_in_recovery() THEN ' (standby)' ELSE '' END");
+                                 ResultSet rs = ps.executeQuery()) {
+                                rs.next();
+                                ports.add(rs.getString(1));
+                            }
+                        }
+                    } finally {
+                        for (Connection c : held) {
+                            c.close();
+                        }
+                    }
                     System.out.println("    pool: " + pool.getHikariPoolMXBean().getTotalConnections()
-                            + " connections, all to the new primary");
+                            + " connections, to the servers on ports " + ports + "; the primary is "
+                            + ds.primary().orElseThrow());
                 }
             } finally {
                 daemons.forEach(FailoverDaemon::close);
