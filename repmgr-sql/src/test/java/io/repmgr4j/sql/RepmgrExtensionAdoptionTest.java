@@ -181,10 +181,16 @@ class RepmgrExtensionAdoptionTest {
             expected.sort(null);
             assertThat(rows(ours, constraints)).isEqualTo(expected);
 
-            // the extension's C functions are the one thing we do not have
-            assertThat(rows(ours, "SELECT proname FROM pg_proc WHERE pronamespace = 'repmgr'::regnamespace")).isEmpty();
-            assertThat(rows(ext, "SELECT proname FROM pg_proc WHERE pronamespace = 'repmgr'::regnamespace"))
-                    .contains("standby_get_last_updated", "repmgrd_is_paused");
+            // the functions repmgr's tools call exist with the extension's signatures; the
+            // repmgrd-internal ones do not (a real repmgrd needs the extension anyway)
+            String signatures = "SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') '"
+                    + " || pg_get_function_result(p.oid) FROM pg_proc p WHERE p.pronamespace = 'repmgr'::regnamespace"
+                    + " AND p.proname <> 'r4j_local_beacon' ORDER BY 1";
+            List<String> ourFunctions = rows(ours, signatures);
+            assertThat(ourFunctions).containsExactly("get_repmgrd_pid() integer", "get_upstream_last_seen() integer",
+                    "get_upstream_node_id() integer", "get_wal_receiver_pid() integer", "repmgrd_is_paused() boolean",
+                    "repmgrd_is_running() boolean", "repmgrd_pause(boolean) void");
+            assertThat(rows(ext, signatures)).containsAll(ourFunctions).contains("standby_get_last_updated() timestamp with time zone");
         }
     }
 }
