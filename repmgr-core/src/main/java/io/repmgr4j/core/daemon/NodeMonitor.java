@@ -401,7 +401,8 @@ final class NodeMonitor implements Runnable {
 
     private void readPauseAndTerm() {
         try {
-            paused = DaemonStateTable.pausedFlags(local.get()).getOrDefault(self.nodeId(), false);
+            paused = DaemonStateTable.pausedFlags(local.get()).getOrDefault(self.nodeId(), false)
+                    || io.repmgr4j.sql.RepmgrdShared.pausedHere(local.get()); // a real `repmgr service pause` (extension)
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not read the pause flag: {}", self.nodeName(), e.getMessage());
         }
