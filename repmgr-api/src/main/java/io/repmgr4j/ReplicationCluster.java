@@ -53,6 +53,15 @@ public interface ReplicationCluster extends AutoCloseable {
         /** Overwrite an existing record with the same node id. */
         PrimaryRegistration force(boolean force);
 
+        /**
+         * When the database has no {@code repmgr} schema yet: {@code false} (the default)
+         * creates it with {@code CREATE EXTENSION repmgr} when the repmgr extension is
+         * available on the server (as repmgr's own {@code primary register} does; needs a
+         * superuser), {@code true} always installs repmgr4j's extension-free schema.
+         * An existing schema of either kind is used as it is.
+         */
+        PrimaryRegistration extensionFree(boolean extensionFree);
+
         /** Installs the metadata schema if needed, writes the record and the events; returns the record. */
         NodeRecord execute();
     }

@@ -59,10 +59,18 @@ final class DefaultReplicationCluster implements ReplicationCluster {
                 return this;
             }
 
+            private boolean extensionFree;
+
+            @Override
+            public PrimaryRegistration extensionFree(boolean extensionFree) {
+                this.extensionFree = extensionFree;
+                return this;
+            }
+
             @Override
             public NodeRecord execute() {
                 open();
-                return registration.registerPrimary(node, force);
+                return registration.registerPrimary(node, force, extensionFree);
             }
         };
     }

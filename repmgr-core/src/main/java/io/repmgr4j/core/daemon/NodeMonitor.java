@@ -799,7 +799,8 @@ final class NodeMonitor implements Runnable {
 
     private static Observed read(Connection c, NodeRecord n, boolean beacons) {
         RecoveryProgress p = RecoveryProgress.read(c);
-        Optional<Beacon> b = beacons ? Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId()) : Optional.empty();
+        Optional<Beacon> b = beacons ? Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId())
+                .or(() -> RepmgrdBeacon.read(c, n.nodeId())) : Optional.empty(); // or a real repmgrd (extension)
         return new Observed(Optional.of(p), b);
     }
 

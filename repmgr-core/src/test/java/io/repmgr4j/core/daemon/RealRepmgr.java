@@ -26,6 +26,7 @@ import java.util.TreeMap;
 final class RealRepmgr implements AutoCloseable {
     private final Path dir;
     private final Map<Integer, Path> confs = new TreeMap<>();
+    private final List<Process> daemons = new ArrayList<>();
 
     RealRepmgr() {
         try {
@@ -82,8 +83,65 @@ final class RealRepmgr implements AutoCloseable {
         return r.stdout();
     }
 
+    /**
+     * Starts a real repmgrd for node {@code id} in the foreground (as the server's OS user,
+     * no pid file, its log in this object's directory); {@link #close()} stops it.
+     */
+    Process startRepmgrd(PgServer s, int id) {
+        List<String> argv = new ArrayList<>();
+        if (io.repmgr4j.spi.LocalCommandRunner.jvmIsRoot()) {
+            argv.addAll(List.of("runuser", "-u", s.osUser(), "--"));
+        }
+        argv.addAll(List.of(program(s, "repmgrd").toString(), "-f", confs.get(id).toString(), "--daemonize=false",
+                "--no-pid-file", "-v"));
+        try {
+            Process p = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("repmgrd" + id + ".log").toFile()).start();
+            daemons.add(p);
+            return p;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The last lines of node {@code id}'s repmgrd log. */
+    String repmgrdLog(int id) {
+        try {
+            List<String> lines = Files.readAllLines(dir.resolve("repmgrd" + id + ".log"));
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    /** The pid of node {@code id}'s repmgrd itself (a child of runuser when the JVM is root). */
+    static long repmgrdPid(Process p) {
+        return p.descendants().filter(h -> h.info().command().map(c -> c.endsWith("repmgrd")).orElse(false))
+                .map(ProcessHandle::pid).findFirst().orElse(p.pid());
+    }
+
+    /** Stops every repmgrd this object started. */
+    void stopRepmgrd() {
+        for (Process p : daemons) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroy();
+        }
+        for (Process p : daemons) {
+            try {
+                if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        daemons.clear();
+    }
+
     @Override
     public void close() {
+        stopRepmgrd();
         try (var walk = Files.walk(dir)) {
             walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {

@@ -37,7 +37,7 @@ class RealRepmgrOnOurSchemaTest {
             PgServer pg2 = set.server("pg2");
             PgServer pg3 = set.server("pg3");
             List<NodeConfig> configs = List.of(config(1, pg1, 100), config(2, pg2, 100), config(3, pg3, 100));
-            cluster.registerPrimary(configs.get(0)).execute();
+            cluster.registerPrimary(configs.get(0)).extensionFree(true).execute();
             cluster.registerStandby(configs.get(1)).waitUntilAttached(Duration.ofSeconds(30)).execute();
             cluster.registerStandby(configs.get(2)).waitUntilAttached(Duration.ofSeconds(30)).execute();
             repmgr.configure(1, pg1);
