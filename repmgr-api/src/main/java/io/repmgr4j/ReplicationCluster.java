@@ -48,6 +48,23 @@ public interface ReplicationCluster extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * Moves an extension-free {@code repmgr} schema (made by repmgr4j) under the real repmgr
+     * extension ({@code CREATE EXTENSION repmgr}) in one transaction on the primary, with
+     * every row of nodes, events, monitoring_history and voting_term kept: for clusters
+     * that are to run a real repmgrd. Needs a superuser and the extension's files on every
+     * node; a repmgrd also needs {@code shared_preload_libraries = 'repmgr'}.
+     */
+    RepmgrExtensionInstall installRepmgrExtension();
+
+    /** Options of {@link #installRepmgrExtension()}. */
+    interface RepmgrExtensionInstall {
+        /** Dry run: the checks; nothing is changed. */
+        OperationReport plan();
+
+        OperationReport execute();
+    }
+
     /** Options of {@link #registerPrimary}. */
     interface PrimaryRegistration {
         /** Overwrite an existing record with the same node id. */

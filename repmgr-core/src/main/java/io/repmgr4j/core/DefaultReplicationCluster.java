@@ -76,6 +76,24 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     }
 
     @Override
+    public RepmgrExtensionInstall installRepmgrExtension() {
+        ExtensionInstallOperation op = new ExtensionInstallOperation(ctx);
+        return new RepmgrExtensionInstall() {
+            @Override
+            public io.repmgr4j.plan.OperationReport plan() {
+                open();
+                return op.run(true);
+            }
+
+            @Override
+            public io.repmgr4j.plan.OperationReport execute() {
+                open();
+                return op.run(false);
+            }
+        };
+    }
+
+    @Override
     public PrimaryUnregistration unregisterPrimary(int nodeId) {
         return new PrimaryUnregistration() {
             private boolean force;
