@@ -85,6 +85,17 @@ class RealRepmgrOnOurSchemaTest {
             // cluster show and cluster event: the real tables equal repmgr4j's
             assertThat(ClusterShowFormat.table(cluster.show().execute())).isEqualTo(repmgr.ok(pg1, 1, "cluster", "show"));
             assertThat(EventTableFormat.table(cluster.events().limit(20).list())).isEqualTo(repmgr.ok(pg1, 1, "cluster", "event"));
+
+            // what needs the extension refuses before changing anything: a real repmgrd does not start
+            int events = cluster.events().limit(1000).list().size();
+            CommandResult rd = pg2.runner().run(io.repmgr4j.spi.Command.of(RealRepmgr.program(pg2, "repmgrd").toString(),
+                    "-f", repmgr.directory().resolve("node2.conf").toString(), "--daemonize=false", "--no-pid-file")
+                    .withTimeout(Duration.ofSeconds(30)));
+            assertThat(rd.timedOut()).as(rd.stdout() + rd.stderr()).isFalse();
+            assertThat(rd.exitCode()).as(rd.stdout() + rd.stderr()).isNotZero();
+            assertThat(rd.stdout() + rd.stderr()).contains("extension");
+            assertThat(cluster.events().limit(1000).list()).hasSize(events);
+            assertThat(daemons).allSatisfy(d -> assertThat(d.status().mode()).isNotEqualTo(io.repmgr4j.DaemonMode.STOPPED));
         } finally {
             daemons.forEach(FailoverDaemon::close);
         }
