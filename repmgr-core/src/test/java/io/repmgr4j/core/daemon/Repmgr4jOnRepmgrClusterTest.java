@@ -142,6 +142,74 @@ class Repmgr4jOnRepmgrClusterTest {
         }
     }
 
+    @Test
+    void aPromoteAfterAFailurePausesTheRunningRepmgrdsAndUnpausesOnlyThose() throws Exception {
+        try (PgReplicaSet set = PgReplicaSet.start(3, b -> b.setting("shared_preload_libraries", "repmgr"));
+             RealRepmgr repmgr = new RealRepmgr()) {
+            PgServer pg1 = set.server("pg1");
+            PgServer pg2 = set.server("pg2");
+            PgServer pg3 = set.server("pg3");
+            PgServer[] servers = {pg1, pg2, pg3};
+            for (int id = 1; id <= 3; id++) {
+                repmgr.configure(id, servers[id - 1], "failover=manual", "monitor_interval_secs=1");
+            }
+            repmgr.ok(pg1, 1, "primary", "register");
+            for (PgServer s : List.of(pg2, pg3)) {
+                await("the metadata to reach " + s.name(), Duration.ofSeconds(20), () -> {
+                    try {
+                        return s.query("SELECT count(*) FROM pg_catalog.pg_extension WHERE extname = 'repmgr'", Long.class) == 1;
+                    } catch (RuntimeException e) {
+                        return false;
+                    }
+                });
+            }
+            repmgr.ok(pg2, 2, "standby", "register");
+            repmgr.ok(pg3, 3, "standby", "register");
+            repmgr.startRepmgrd(pg2, 2);
+            repmgr.startRepmgrd(pg3, 3);
+            await("both repmgrds to run", Duration.ofSeconds(30), () -> List.of(pg2, pg3).stream().allMatch(s -> {
+                try (Connection c = s.connect()) {
+                    return RepmgrdShared.read(c).repmgrdRunning();
+                } catch (SQLException e) {
+                    return false;
+                }
+            }));
+            // pg3's repmgrd was paused by someone else before: the promote must leave it paused
+            pg3.execute("SELECT repmgr.repmgrd_pause(true)");
+            List<NodeConfig> configs = List.of(config(1, pg1, 100), config(2, pg2, 100), config(3, pg3, 100));
+            try (ReplicationCluster cluster = ReplicationClusters.builder().seed(pg2.conninfo())
+                    .node(configs.get(0)).node(configs.get(1)).node(configs.get(2)).build()) {
+                pg1.kill9();
+                AtomicBoolean watching = new AtomicBoolean(true);
+                AtomicBoolean pg2Paused = new AtomicBoolean();
+                Thread watcher = new Thread(() -> {
+                    while (watching.get()) {
+                        try (Connection c = pg2.connect()) {
+                            if (RepmgrdShared.read(c).paused()) {
+                                pg2Paused.set(true);
+                            }
+                        } catch (SQLException | RuntimeException e) {
+                            // promoting
+                        }
+                        DaemonTestSupport.sleep(10);
+                    }
+                });
+                watcher.start();
+                try {
+                    cluster.promote(2).siblingsFollow(true).execute();
+                } finally {
+                    watching.set(false);
+                    watcher.join(5000);
+                }
+                assertThat(pg2Paused).as("pg2's repmgrd was paused during the promotion").isTrue();
+                assertThat(isPrimary(pg2)).isTrue();
+                pg2.waitForStreaming(pg3, Duration.ofSeconds(30));
+                assertThat(paused(pg2)).as("unpaused after").isFalse();
+                assertThat(paused(pg3)).as("paused before, so left paused").isTrue();
+            }
+        }
+    }
+
     private static boolean paused(PgServer s) {
         try (Connection c = s.connect()) {
             return RepmgrdShared.read(c).paused();
