@@ -83,6 +83,32 @@ class RepmgrExtensionAdoptionTest {
     }
 
     @Test
+    void registeringCreatesTheExtensionWhenAvailableUnlessTheExtensionFreeSchemaIsAsked() throws SQLException {
+        String db = TestDb.create(server, "mk");
+        try (Connection c = TestDb.connect(server, db)) {
+            MetadataSchemas.Installed first = MetadataSchemas.install(c, false);
+            assertThat(first.created()).isTrue();
+            assertThat(first.byExtension()).isTrue();
+            assertThat(first.extensionLibraryLoaded()).as("this server has no shared_preload_libraries").isFalse();
+            assertThat(RepmgrdShared.installedVersion(c)).isPresent();
+            // without the preloaded library the extension's daemon functions answer NULL: no repmgrd here
+            assertThat(RepmgrdShared.read(c).presence()).isEqualTo(RepmgrdShared.Presence.EXTENSION_NOT_LOADED);
+            assertThat(RepmgrdShared.pause(c, true)).isEqualTo(RepmgrdShared.Presence.EXTENSION_NOT_LOADED);
+            MetadataSchemas.Installed again = MetadataSchemas.install(c, true);
+            assertThat(again.result().outcome()).as("an existing schema is used as it is").isEqualTo(Outcome.ADOPTED);
+        }
+        String free = TestDb.create(server, "free");
+        try (Connection c = TestDb.connect(server, free)) {
+            MetadataSchemas.Installed r = MetadataSchemas.install(c, true);
+            assertThat(r.result()).isEqualTo(new Result(Outcome.CREATED, Optional.of(SchemaInstaller.CURRENT_VERSION)));
+            assertThat(r.byExtension()).isFalse();
+            assertThat(RepmgrdShared.read(c).presence()).as("our functions are never taken for repmgrd's")
+                    .isEqualTo(RepmgrdShared.Presence.NO_EXTENSION);
+            assertThat(MetadataSchemas.install(c, false).result().outcome()).isEqualTo(Outcome.UP_TO_DATE);
+        }
+    }
+
+    @Test
     void adoptsTheExtensionsSchemaWithoutChangingAnything() throws SQLException {
         String db = repmgrDatabase();
         try (Connection c = TestDb.connect(server, db)) {
