@@ -57,10 +57,36 @@ public interface ReplicationCluster extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * Moves an extension-free {@code repmgr} schema (made by repmgr4j) under the real repmgr
+     * extension ({@code CREATE EXTENSION repmgr}) in one transaction on the primary, with
+     * every row of nodes, events, monitoring_history and voting_term kept: for clusters
+     * that are to run a real repmgrd. Needs a superuser and the extension's files on every
+     * node; a repmgrd also needs {@code shared_preload_libraries = 'repmgr'}.
+     */
+    RepmgrExtensionInstall installRepmgrExtension();
+
+    /** Options of {@link #installRepmgrExtension()}. */
+    interface RepmgrExtensionInstall {
+        /** Dry run: the checks; nothing is changed. */
+        OperationReport plan();
+
+        OperationReport execute();
+    }
+
     /** Options of {@link #registerPrimary}. */
     interface PrimaryRegistration {
         /** Overwrite an existing record with the same node id. */
         PrimaryRegistration force(boolean force);
+
+        /**
+         * When the database has no {@code repmgr} schema yet: {@code false} (the default)
+         * creates it with {@code CREATE EXTENSION repmgr} when the repmgr extension is
+         * available on the server (as repmgr's own {@code primary register} does; needs a
+         * superuser), {@code true} always installs repmgr4j's extension-free schema.
+         * An existing schema of either kind is used as it is.
+         */
+        PrimaryRegistration extensionFree(boolean extensionFree);
 
         /** Installs the metadata schema if needed, writes the record and the events; returns the record. */
         NodeRecord execute();

@@ -1,6 +1,7 @@
 package io.repmgr4j.format;
 
 import io.repmgr4j.ClusterStatus;
+import io.repmgr4j.NodeState;
 import io.repmgr4j.NodeStatus;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +32,7 @@ public final class ClusterShowFormat {
         for (NodeStatus n : status.nodes()) {
             t.row(cells(n));
         }
-        return t.render() + warnings(status, verbose);
+        return t.renderRepmgr(false) + warnings(status, verbose);
     }
 
     /**
@@ -83,12 +84,20 @@ public final class ClusterShowFormat {
         return sb.toString();
     }
 
+    /**
+     * The Status column as repmgr prints it: the state's label, with a running standby's
+     * {@code running} indented by two spaces so that it lines up under {@code * running}.
+     */
+    public static String statusText(NodeState state) {
+        return state == NodeState.STANDBY_RUNNING ? "  " + state.label() : state.label();
+    }
+
     private static List<String> cells(NodeStatus n) {
         List<String> c = new ArrayList<>();
         c.add(String.valueOf(n.nodeId()));
         c.add(n.nodeName());
         c.add(n.role().sqlName());
-        c.add(n.state().label());
+        c.add(statusText(n.state()));
         c.add(n.upstreamLabel());
         c.add(n.location());
         c.add(String.valueOf(n.priority()));

@@ -15,12 +15,19 @@ public final class EventTableFormat {
     private EventTableFormat() {
     }
 
+    /**
+     * repmgr's table, with the empty line repmgr prints after it; {@code no matching events
+     * found} when there are none.
+     */
     public static String table(List<EventRecord> events) {
+        if (events.isEmpty()) {
+            return "no matching events found\n";
+        }
         TextTable t = new TextTable(List.of("Node ID", "Name", "Event", "OK", "Timestamp", "Details"));
         for (EventRecord e : events) {
             t.row(List.of(String.valueOf(e.nodeId()), e.nodeName().orElse(""), e.event(), e.successful() ? "t" : "f",
                     e.timestamp().map(TIMESTAMP::format).orElse(""), e.details().orElse("")));
         }
-        return t.render();
+        return t.renderRepmgr(false) + "\n";
     }
 }

@@ -26,7 +26,7 @@ public final class ServiceStatusFormat {
         for (NodeServiceStatus n : status.nodes()) {
             t.row(cells(n));
         }
-        StringBuilder sb = new StringBuilder(t.render());
+        StringBuilder sb = new StringBuilder(t.renderRepmgr(true));
         if (!status.problems().isEmpty()) {
             sb.append("\nWARNING: following issues were detected\n");
             for (String p : status.problems()) {
@@ -58,15 +58,18 @@ public final class ServiceStatusFormat {
         c.add(String.valueOf(n.nodeId()));
         c.add(n.nodeName());
         c.add(n.role().sqlName());
-        c.add(n.state().label());
+        c.add(ClusterShowFormat.statusText(n.state()));
         c.add(n.upstreamLabel());
         boolean known = row.daemonRunning().isPresent();
         boolean running = row.daemonRunning().orElse(false);
         c.add(known ? (running ? "running" : "not running") : "n/a");
-        c.add(running && row.daemonPid().isPresent() ? String.valueOf(row.daemonPid().getAsLong()) : "n/a");
-        c.add(known ? row.paused().map(p -> p ? "yes" : "no").orElse("n/a") : "n/a");
+        // as repmgr: the pid when one is known (a dead repmgrd's stays known), and the
+        // paused and last-seen columns only beside a known pid
+        boolean pid = known && row.daemonPid().isPresent();
+        c.add(pid ? String.valueOf(row.daemonPid().getAsLong()) : "n/a");
+        c.add(pid ? row.paused().map(p -> p ? "yes" : "no").orElse("n/a") : "n/a");
         boolean primary = n.role() == NodeType.PRIMARY && n.upstreamNodeId().isEmpty();
-        c.add(primary || !running ? "n/a" : row.upstreamLastSeen().map(ServiceStatusFormat::ago).orElse("n/a"));
+        c.add(primary || !pid ? "n/a" : row.upstreamLastSeen().map(ServiceStatusFormat::ago).orElse("n/a"));
         return c;
     }
 }

@@ -37,7 +37,7 @@ final class DaemonTopologyActions implements TopologyActions {
         this.ctx = ctx;
         this.topo = new Topology(ctx);
         this.follow = new FollowOperation(topo);
-        this.promote = new PromoteOperation(topo, follow);
+        this.promote = new PromoteOperation(topo, follow, false);
     }
 
     @Override

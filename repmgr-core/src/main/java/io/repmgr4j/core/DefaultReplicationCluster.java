@@ -59,10 +59,36 @@ final class DefaultReplicationCluster implements ReplicationCluster {
                 return this;
             }
 
+            private boolean extensionFree;
+
+            @Override
+            public PrimaryRegistration extensionFree(boolean extensionFree) {
+                this.extensionFree = extensionFree;
+                return this;
+            }
+
             @Override
             public NodeRecord execute() {
                 open();
-                return registration.registerPrimary(node, force);
+                return registration.registerPrimary(node, force, extensionFree);
+            }
+        };
+    }
+
+    @Override
+    public RepmgrExtensionInstall installRepmgrExtension() {
+        ExtensionInstallOperation op = new ExtensionInstallOperation(ctx);
+        return new RepmgrExtensionInstall() {
+            @Override
+            public io.repmgr4j.plan.OperationReport plan() {
+                open();
+                return op.run(true);
+            }
+
+            @Override
+            public io.repmgr4j.plan.OperationReport execute() {
+                open();
+                return op.run(false);
             }
         };
     }

@@ -35,9 +35,20 @@ final class PromoteOperation {
     private final FollowOperation follow;
 
     PromoteOperation(Topology topo, FollowOperation follow) {
+        this(topo, follow, true);
+    }
+
+    /**
+     * With {@code pauseDaemons} false (a daemon's own failover, whose siblings must stay
+     * free to follow), no daemon is paused for the promotion.
+     */
+    PromoteOperation(Topology topo, FollowOperation follow, boolean pauseDaemons) {
         this.topo = topo;
         this.follow = follow;
+        this.pauseDaemons = pauseDaemons;
     }
+
+    private final boolean pauseDaemons;
 
     /**
      * Asks the standby to promote (pg_promote without waiting) and polls every few
@@ -172,6 +183,7 @@ final class PromoteOperation {
             FollowOperation.closeQuietly(lock[0]);
             throw e;
         }
+        OperationPause pause = dryRun || !pauseDaemons ? null : OperationPause.pause(topo.ctx, nodes, NAME); // both kinds
         try {
             Duration timeout = timeoutOption.orElse(Duration.ofSeconds(
                     topo.ctx.config(nodeId).map(c -> c.promoteCheckTimeout()).orElse(60)));
@@ -203,6 +215,9 @@ final class PromoteOperation {
                     + " was promoted, but the operation did not finish: " + e.getMessage(),
                     e.detail().orElse(null), "see the report's steps; cluster show tells the state", report, e);
         } finally {
+            if (pause != null) {
+                pause.close();
+            }
             FollowOperation.closeQuietly(lock[0]);
         }
     }

@@ -9,7 +9,7 @@ import io.repmgr4j.NodeRecord;
 import io.repmgr4j.NodeType;
 import io.repmgr4j.ReplicationException;
 import io.repmgr4j.spi.MetadataStore;
-import io.repmgr4j.sql.SchemaInstaller;
+import io.repmgr4j.sql.MetadataSchemas;
 import io.repmgr4j.sql.ServerProbe;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -36,6 +36,10 @@ final class Registration {
     }
 
     NodeRecord registerPrimary(NodeConfig config, boolean force) {
+        return registerPrimary(config, force, false);
+    }
+
+    NodeRecord registerPrimary(NodeConfig config, boolean force, boolean extensionFree) {
         ctx.bind(config);
         ConnInfo target = config.conninfo();
         LOG.info("connecting to primary database {}", target.hosts());
@@ -46,8 +50,12 @@ final class Registration {
                         "only a server that accepts writes can be the primary",
                         "register it as a standby, or promote it first");
             }
-            SchemaInstaller.Result schema = SchemaInstaller.install(conn);
-            boolean created = schema.outcome() == SchemaInstaller.Outcome.CREATED;
+            MetadataSchemas.Installed schema = MetadataSchemas.install(conn, extensionFree);
+            boolean created = schema.created();
+            if (schema.byExtension() && !schema.extensionLibraryLoaded()) {
+                LOG.info("the metadata is the repmgr extension's; shared_preload_libraries lacks 'repmgr', so a real repmgrd"
+                        + " cannot run on this server (repmgr4j's daemons do not need it)");
+            }
             MetadataStore store = ctx.storeOn(target);
             NodeRecord record = NodeRecord.from(config, NodeType.PRIMARY, OptionalInt.empty());
             NodeRecord stored;

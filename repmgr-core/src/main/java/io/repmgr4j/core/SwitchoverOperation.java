@@ -102,6 +102,7 @@ final class SwitchoverOperation {
 
     OperationReport run(int targetId, Options o, boolean dryRun) {
         State s = new State(new OperationRun(NAME, dryRun), o);
+        OperationPause pause = null;
         try {
             try {
                 checks(s, targetId);
@@ -124,6 +125,9 @@ final class SwitchoverOperation {
                             "check that the target is running, then try again", s.run.report(false, message), e);
                 }
             }
+            if (!dryRun) {
+                pause = OperationPause.pause(topo.ctx, s.nodes, NAME); // every daemon of both kinds, as repmgr does
+            }
             try {
                 s.run.run(beforePromotion(s));
             } catch (RuntimeException e) {
@@ -133,6 +137,9 @@ final class SwitchoverOperation {
             }
             return afterPromotion(s);
         } finally {
+            if (pause != null) {
+                pause.close();
+            }
             FollowOperation.closeQuietly(s.targetConn);
             FollowOperation.closeQuietly(s.lock);
         }

@@ -73,10 +73,10 @@ class ClusterShowTest {
         });
         String table = ClusterShowFormat.table(status);
         String[] lines = table.split("\n");
-        assertThat(lines[0]).isEqualTo(" ID | Name | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string");
+        assertThat(lines[0].stripTrailing()).isEqualTo(" ID | Name | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string");
         assertThat(lines[1]).startsWith("----+------+---------+-----------+----------+----------+----------+----------+-----");
         assertThat(lines[2]).startsWith(" 1  | pg1  | primary | * running |          | default  | 100      | 1        | host=127.0.0.1");
-        assertThat(lines[3]).startsWith(" 2  | pg2  | standby | running   | pg1      | default  | 80       | 1        | host=127.0.0.1");
+        assertThat(lines[3]).startsWith(" 2  | pg2  | standby |   running | pg1      | default  | 80       | 1        | host=127.0.0.1");
         assertThat(lines).hasSize(5);
         assertThat(table).doesNotContain("not-shown-anywhere").contains("password=********");
         assertThat(ClusterShowFormat.csv(status).split("\n")).hasSize(4);

@@ -83,6 +83,32 @@ class RepmgrExtensionAdoptionTest {
     }
 
     @Test
+    void registeringCreatesTheExtensionWhenAvailableUnlessTheExtensionFreeSchemaIsAsked() throws SQLException {
+        String db = TestDb.create(server, "mk");
+        try (Connection c = TestDb.connect(server, db)) {
+            MetadataSchemas.Installed first = MetadataSchemas.install(c, false);
+            assertThat(first.created()).isTrue();
+            assertThat(first.byExtension()).isTrue();
+            assertThat(first.extensionLibraryLoaded()).as("this server has no shared_preload_libraries").isFalse();
+            assertThat(RepmgrdShared.installedVersion(c)).isPresent();
+            // without the preloaded library the extension's daemon functions answer NULL: no repmgrd here
+            assertThat(RepmgrdShared.read(c).presence()).isEqualTo(RepmgrdShared.Presence.EXTENSION_NOT_LOADED);
+            assertThat(RepmgrdShared.pause(c, true)).isEqualTo(RepmgrdShared.Presence.EXTENSION_NOT_LOADED);
+            MetadataSchemas.Installed again = MetadataSchemas.install(c, true);
+            assertThat(again.result().outcome()).as("an existing schema is used as it is").isEqualTo(Outcome.ADOPTED);
+        }
+        String free = TestDb.create(server, "free");
+        try (Connection c = TestDb.connect(server, free)) {
+            MetadataSchemas.Installed r = MetadataSchemas.install(c, true);
+            assertThat(r.result()).isEqualTo(new Result(Outcome.CREATED, Optional.of(SchemaInstaller.CURRENT_VERSION)));
+            assertThat(r.byExtension()).isFalse();
+            assertThat(RepmgrdShared.read(c).presence()).as("our functions are never taken for repmgrd's")
+                    .isEqualTo(RepmgrdShared.Presence.NO_EXTENSION);
+            assertThat(MetadataSchemas.install(c, false).result().outcome()).isEqualTo(Outcome.UP_TO_DATE);
+        }
+    }
+
+    @Test
     void adoptsTheExtensionsSchemaWithoutChangingAnything() throws SQLException {
         String db = repmgrDatabase();
         try (Connection c = TestDb.connect(server, db)) {
@@ -181,10 +207,16 @@ class RepmgrExtensionAdoptionTest {
             expected.sort(null);
             assertThat(rows(ours, constraints)).isEqualTo(expected);
 
-            // the extension's C functions are the one thing we do not have
-            assertThat(rows(ours, "SELECT proname FROM pg_proc WHERE pronamespace = 'repmgr'::regnamespace")).isEmpty();
-            assertThat(rows(ext, "SELECT proname FROM pg_proc WHERE pronamespace = 'repmgr'::regnamespace"))
-                    .contains("standby_get_last_updated", "repmgrd_is_paused");
+            // the functions repmgr's tools call exist with the extension's signatures; the
+            // repmgrd-internal ones do not (a real repmgrd needs the extension anyway)
+            String signatures = "SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ') '"
+                    + " || pg_get_function_result(p.oid) FROM pg_proc p WHERE p.pronamespace = 'repmgr'::regnamespace"
+                    + " AND p.proname <> 'r4j_local_beacon' ORDER BY 1";
+            List<String> ourFunctions = rows(ours, signatures);
+            assertThat(ourFunctions).containsExactly("get_repmgrd_pid() integer", "get_upstream_last_seen() integer",
+                    "get_upstream_node_id() integer", "get_wal_receiver_pid() integer", "repmgrd_is_paused() boolean",
+                    "repmgrd_is_running() boolean", "repmgrd_pause(boolean) void");
+            assertThat(rows(ext, signatures)).containsAll(ourFunctions).contains("standby_get_last_updated() timestamp with time zone");
         }
     }
 }

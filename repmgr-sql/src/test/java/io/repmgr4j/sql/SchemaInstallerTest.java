@@ -62,9 +62,9 @@ class SchemaInstallerTest {
             assertThat(CatalogSnapshot.of(c)).isEqualTo(afterCreate);
 
             assertThat(SchemaInstaller.schemaPresent(c)).isTrue();
-            assertThat(SchemaInstaller.installedVersion(c)).contains(1);
+            assertThat(SchemaInstaller.installedVersion(c)).contains(SchemaInstaller.CURRENT_VERSION);
             assertThat(scalar(c, "SELECT obj_description('repmgr'::regnamespace, 'pg_namespace')"))
-                    .isEqualTo("repmgr4j schema version 1");
+                    .isEqualTo("repmgr4j schema version " + SchemaInstaller.CURRENT_VERSION);
         }
         // and from a new connection, after the commit
         try (Connection c = TestDb.connect(server, db)) {
@@ -177,7 +177,7 @@ class SchemaInstallerTest {
 
     @Test
     void migratesAnOlderVersionInOrder() throws SQLException {
-        List<Migration> v1 = SchemaInstaller.MIGRATIONS;
+        List<Migration> v1 = SchemaInstaller.MIGRATIONS.subList(0, 1);
         List<Migration> v1v2 = new ArrayList<>(v1);
         v1v2.add(new Migration(2, "testschema/V2__test_marker.sql"));
         String db = freshDb();
@@ -194,8 +194,8 @@ class SchemaInstallerTest {
             assertThat(SchemaInstaller.install(c, v1v2)).isEqualTo(new Result(Outcome.UP_TO_DATE, Optional.of(2)));
             assertThat(CatalogSnapshot.of(c)).isEqualTo(migrated);
 
-            // this build only knows version 1
-            assertThatThrownBy(() -> SchemaInstaller.install(c))
+            // a build that only knows version 1
+            assertThatThrownBy(() -> SchemaInstaller.install(c, v1))
                     .hasMessage("schema version 2 is newer than this library supports");
         }
         // a fresh database gets every version at once
@@ -207,12 +207,39 @@ class SchemaInstallerTest {
     }
 
     @Test
+    void migratesAVersion1SchemaToTheRepmgrdFunctionsKeepingItsRows() throws SQLException {
+        String db = freshDb();
+        try (Connection c = TestDb.connect(server, db)) {
+            assertThat(SchemaInstaller.install(c, SchemaInstaller.MIGRATIONS.subList(0, 1))).isEqualTo(new Result(Outcome.CREATED, Optional.of(1)));
+            exec(c, "INSERT INTO repmgr.nodes (node_id, node_name, type, conninfo, repluser, config_file)"
+                    + " VALUES (1, 'pg1', 'primary', 'host=127.0.0.1 port=1 dbname=repmgr', 'repmgr', 'test')",
+                    "INSERT INTO repmgr.events (node_id, event) VALUES (1, 'primary_register')",
+                    "INSERT INTO repmgr.voting_term (term) VALUES (1)");
+            assertThat(scalar(c, "SELECT to_regprocedure('repmgr.repmgrd_is_running()') IS NULL")).isEqualTo("t");
+
+            assertThat(SchemaInstaller.install(c)).isEqualTo(new Result(Outcome.MIGRATED, Optional.of(SchemaInstaller.CURRENT_VERSION)));
+            assertThat(scalar(c, "SELECT count(*)::text FROM repmgr.nodes")).isEqualTo("1");
+            assertThat(scalar(c, "SELECT count(*)::text FROM repmgr.events")).isEqualTo("1");
+            assertThat(scalar(c, "SELECT term::text FROM repmgr.voting_term")).isEqualTo("1");
+            // no repmgr4j daemon runs on this server: the functions say so, as the extension's do for no repmgrd
+            assertThat(scalar(c, "SELECT repmgr.repmgrd_is_running()::text || ' ' || repmgr.get_repmgrd_pid()"
+                    + " || ' ' || repmgr.repmgrd_is_paused()::text || ' ' || repmgr.get_upstream_last_seen()"
+                    + " || ' ' || repmgr.get_upstream_node_id() || ' ' || repmgr.get_wal_receiver_pid()"))
+                    .isEqualTo("false -1 false -1 -1 0");
+            // no daemon state yet: a pause is refused and changes nothing
+            assertThatThrownBy(() -> exec(c, "SELECT repmgr.repmgrd_pause(true)"))
+                    .hasMessageContaining("repmgr4j keeps no daemon state on this cluster yet");
+            assertThat(scalar(c, "SELECT to_regclass('repmgr4j.daemon_state') IS NULL")).isEqualTo("t");
+        }
+    }
+
+    @Test
     void aFailingMigrationChangesNothing() throws SQLException {
-        List<Migration> broken = new ArrayList<>(SchemaInstaller.MIGRATIONS);
+        List<Migration> broken = new ArrayList<>(SchemaInstaller.MIGRATIONS.subList(0, 1));
         broken.add(new Migration(2, "testschema/V2__test_marker.sql"));
         String db = freshDb();
         try (Connection c = TestDb.connect(server, db)) {
-            SchemaInstaller.install(c);
+            SchemaInstaller.install(c, SchemaInstaller.MIGRATIONS.subList(0, 1));
             // the migration's CREATE TABLE will collide with this one
             exec(c, "CREATE TABLE repmgr.test_migration_marker (x int)");
             String before = CatalogSnapshot.of(c);

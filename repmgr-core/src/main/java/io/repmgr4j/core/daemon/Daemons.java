@@ -95,6 +95,7 @@ public final class Daemons implements AutoCloseable {
         for (NodeRecord n : nodes) {
             LOG.info("node {} ({}) {}", n.nodeId(), n.nodeName(), paused ? "paused" : "unpaused");
         }
+        RealRepmgrdPause.apply(access, nodes, paused, APP);
         if (waitApplied.isPresent()) {
             awaitApplied(nodes, paused, waitApplied.get());
         }
@@ -192,7 +193,7 @@ public final class Daemons implements AutoCloseable {
                 if (d.upstreamId() > 0 && d.lastSeenAgoMillis() >= 0 && d.mode() != DaemonMode.LOCAL_DOWN) {
                     b.upstreamLastSeen(Duration.ofMillis(d.lastSeenAgoMillis()));
                 }
-            } else {
+            } else if (!RealRepmgrdPause.describe(c, b)) {
                 b.paused(flag);
             }
             return b.build();

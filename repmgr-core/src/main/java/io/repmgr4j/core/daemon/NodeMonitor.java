@@ -401,7 +401,8 @@ final class NodeMonitor implements Runnable {
 
     private void readPauseAndTerm() {
         try {
-            paused = DaemonStateTable.pausedFlags(local.get()).getOrDefault(self.nodeId(), false);
+            paused = DaemonStateTable.pausedFlags(local.get()).getOrDefault(self.nodeId(), false)
+                    || io.repmgr4j.sql.RepmgrdShared.pausedHere(local.get()); // a real `repmgr service pause` (extension)
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not read the pause flag: {}", self.nodeName(), e.getMessage());
         }
@@ -798,7 +799,8 @@ final class NodeMonitor implements Runnable {
 
     private static Observed read(Connection c, NodeRecord n, boolean beacons) {
         RecoveryProgress p = RecoveryProgress.read(c);
-        Optional<Beacon> b = beacons ? Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId()) : Optional.empty();
+        Optional<Beacon> b = beacons ? Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId())
+                .or(() -> RepmgrdBeacon.read(c, n.nodeId())) : Optional.empty(); // or a real repmgrd (extension)
         return new Observed(Optional.of(p), b);
     }
 

@@ -222,8 +222,8 @@ class DaemonLifecycleTest {
             String[] lines = ServiceStatusFormat.table(status).split("\n");
             assertThat(lines).hasSize(4);
             assertThat(lines[1]).startsWith("----+------+---------+-----------+----------+---------+-");
-            assertThat(lines[2]).isEqualTo(" 1  | pg1  | primary | * running |          | running | " + pid + " | no      | n/a");
-            assertThat(lines[3]).matches(" 2  \\| pg2  \\| standby \\| running   \\| pg1      \\| running \\| " + pid
+            assertThat(lines[2].stripTrailing()).isEqualTo(" 1  | pg1  | primary | * running |          | running | " + pid + " | no      | n/a");
+            assertThat(lines[3].stripTrailing()).matches(" 2  \\| pg2  \\| standby \\|   running \\| pg1      \\| running \\| " + pid
                     + " \\| no      \\| \\d+ second\\(s\\) ago");
             assertThat(ServiceStatusFormat.csv(status).split("\n")[0])
                     .isEqualTo("id,name,role,status,upstream,repmgrd,pid,paused,upstream_last_seen");

@@ -199,7 +199,7 @@ class FailoverGuardsTest {
                     .isEqualTo(" ID | Name | Role    | Status        | Upstream | repmgrd | PID" + " ".repeat(pid().length() - 3)
                             + " | Paused? | Upstream last seen");
             assertThat(table).contains(" 1  | pg1  | primary | ? unreachable | ?        | n/a     | n/a")
-                    .containsPattern(" 2  \\| pg2  \\| standby \\| running       \\| \\? pg1    \\| running \\| " + pid()
+                    .containsPattern(" 2  \\| pg2  \\| standby \\|   running     \\| \\? pg1    \\| running \\| " + pid()
                             + " \\| yes     \\| \\d+ second\\(s\\) ago")
                     .contains("WARNING: following issues were detected");
         }
