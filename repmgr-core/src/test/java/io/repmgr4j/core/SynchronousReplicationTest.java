@@ -152,6 +152,26 @@ class SynchronousReplicationTest {
 
     @Test
     @Order(4)
+    void statusCarriesEachStandbysSyncStateAndTheMode() {
+        io.repmgr4j.ClusterStatus st = cluster.show().timeout(Duration.ofSeconds(5)).execute();
+        assertThat(st.synchronousMode()).isEqualTo(SyncMode.PRIORITY);
+        assertThat(st.synchronous().orElseThrow().kind()).isEqualTo(SynchronousRecord.Kind.PRIORITY);
+        assertThat(st.node("pg2").orElseThrow().syncState()).hasValue(io.repmgr4j.SyncState.SYNC);
+        assertThat(st.node("pg3").orElseThrow().syncState()).hasValue(io.repmgr4j.SyncState.ASYNC);
+        assertThat(st.node("pg1").orElseThrow().syncState()).isEmpty();
+        String plain = io.repmgr4j.format.ClusterShowFormat.table(st);
+        assertThat(plain.lines().findFirst().orElseThrow())
+                .isEqualTo(" ID | Name | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string");
+        String verbose = io.repmgr4j.format.ClusterShowFormat.verboseTable(st);
+        assertThat(verbose.lines().findFirst().orElseThrow()).contains("| Timeline | Sync  | Connection string");
+        assertThat(verbose).contains("| sync  |").contains("| async |")
+                .contains("Synchronous replication: priority, FIRST 1 (\"pg2\") (record: priority 1 of node(s) [2], generation");
+        String service = io.repmgr4j.format.ServiceStatusFormat.table(cluster.serviceStatus().execute());
+        assertThat(service.lines().findFirst().orElseThrow()).endsWith("| Upstream last seen | Sync");
+    }
+
+    @Test
+    @Order(5)
     void quorumModeNamesBothAndTheRecordSaysAnyOneOfTwo() {
         SynchronousPlan p = cluster.synchronousReplication().mode(SyncMode.QUORUM).count(1).apply();
         assertThat(p.complete()).isTrue();
@@ -166,7 +186,7 @@ class SynchronousReplicationTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void offClearsItAgain() {
         cluster.synchronousReplication().mode(SyncMode.OFF).apply();
         assertThat(names()).isEmpty();
