@@ -22,7 +22,7 @@ public final class ServiceStatusFormat {
 
     /** repmgr's table, followed by the warning block when problems were detected. */
     public static String table(ServiceStatus status) {
-        boolean sync = status.nodes().stream().anyMatch(n -> n.node().syncState().isPresent());
+        boolean sync = status.synchronous().map(r -> r.mode() != io.repmgr4j.SyncMode.OFF).orElse(false);
         List<String> header = new ArrayList<>(HEADER);
         if (sync) {
             header.add("Sync"); // only when synchronous replication is in use: repmgr's table otherwise

@@ -44,6 +44,8 @@ final class SynchronousReplicationBuilder implements ReplicationCluster.Synchron
     private Boolean strict;
     private Duration degradeTimeout;
     private final Map<String, Boolean> candidates = new LinkedHashMap<>();
+    private ConnInfo primaryOverride;
+    private Duration budget = Duration.ofSeconds(10);
 
     SynchronousReplicationBuilder(ClusterContext ctx) {
         this.ctx = ctx;
@@ -89,8 +91,15 @@ final class SynchronousReplicationBuilder implements ReplicationCluster.Synchron
         return run(true);
     }
 
+    /** {@link #apply()} on this primary (just promoted, say), each wait bounded by {@code budget}. */
+    SynchronousPlan applyOn(ConnInfo primary, Duration budget) {
+        this.primaryOverride = primary;
+        this.budget = budget;
+        return run(true);
+    }
+
     private SynchronousPlan run(boolean apply) {
-        ConnInfo primaryInfo = ctx.locatePrimary();
+        ConnInfo primaryInfo = primaryOverride != null ? primaryOverride : ctx.locatePrimary();
         ConnInfo local = SyncConnections.localCommit(primaryInfo);
         io.repmgr4j.spi.MetadataStore store = JdbcMetadataStore.of(() -> ctx.connect(local));
         try (Connection c = ctx.connect(local)) {
@@ -118,7 +127,7 @@ final class SynchronousReplicationBuilder implements ReplicationCluster.Synchron
             }
             DaemonStateInstaller.install(c);
             SyncStateTable.setCandidates(c, flags);
-            SyncApplier.Result r = SyncApplier.apply(c, primary.nodeId(), nodes, s, t, Duration.ofSeconds(10));
+            SyncApplier.Result r = SyncApplier.apply(c, primary.nodeId(), nodes, s, t, budget);
             if (r.changed()) {
                 EventRecord e = EventRecord.builder().nodeId(primary.nodeId()).event(SyncEvents.SYNCHRONOUS_CHANGED)
                         .successful(true).details("synchronous_standby_names '" + current + "' -> '" + t.standbyNames()
