@@ -123,6 +123,15 @@ class SynchronousReplicationTest {
         assertThatThrownBy(() -> cluster.synchronousReplication().mode(SyncMode.PRIORITY).candidate("pg2", false)
                 .candidate("pg3", false).plan())
                 .isInstanceOf(ReplicationException.class).hasMessageContaining("needs a sync candidate, and there is none");
+        NodeConfig bad = NodeConfig.builder().from(config(1, set.server("pg1"), 100)).synchronous(SyncMode.QUORUM)
+                .synchronousCount(3).build();
+        try (ReplicationCluster other = ReplicationClusters.connect(set.primary().conninfo())) { // its own bindings
+            assertThatThrownBy(() -> other.daemon(bad).start())
+                    .isInstanceOfSatisfying(ReplicationException.class, e -> {
+                        assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG);
+                        assertThat(e.getMessage()).isEqualTo("synchronous_count 3 is larger than the 2 sync candidate(s)");
+                    });
+        }
         assertThat(names()).isEmpty();
         assertThat(record(set.server("pg1"))).isEmpty();
         assertThat(cluster.events().event(SyncEvents.SYNCHRONOUS_CHANGED).list()).isEmpty();

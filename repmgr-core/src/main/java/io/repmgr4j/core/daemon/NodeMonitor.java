@@ -196,6 +196,9 @@ final class NodeMonitor implements Runnable {
         }
         readPauseAndTerm();
         localRole = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
+        if (localRole == NodeType.PRIMARY) {
+            syncKeeper.validateAtStart(local.get(), nodes);
+        }
         installDaemonState(prog);
         String details;
         if (localRole == NodeType.PRIMARY) {

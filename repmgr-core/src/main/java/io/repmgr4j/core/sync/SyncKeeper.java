@@ -46,6 +46,24 @@ public final class SyncKeeper {
         this.budget = budget;
     }
 
+    /**
+     * At daemon start on the primary: refuses this node's own synchronous settings when
+     * they cannot work with the registered nodes and no record overrides them.
+     *
+     * @throws ReplicationException {@code BAD_CONFIG}, before the daemon runs
+     */
+    public void validateAtStart(Connection local, List<NodeRecord> nodes) {
+        SyncSettings mine = SyncSettings.of(self);
+        if (mine.mode() == SyncMode.OFF) {
+            return;
+        }
+        boolean present = SyncStateTable.present(local);
+        if (present && SyncStateTable.read(local).isPresent()) {
+            return; // apply() wrote the cluster's settings: they win
+        }
+        SyncTarget.validate(nodes, self.nodeId(), mine, present ? SyncStateTable.candidates(local) : Map.of());
+    }
+
     /** Forgets the degrade timer (this node just became primary, say). */
     public void reset() {
         noneSince = null;
