@@ -25,6 +25,20 @@ public abstract class ClusterStatus {
     /** Detected problems, each a sentence such as {@code unable to connect to node "pg50" (ID: 1)}. */
     public abstract List<String> problems();
 
+    /**
+     * The synchronous record read on the primary (repmgr4j's synchronous replication):
+     * mode, what it guarantees now and its members; empty when never configured or the
+     * primary could not be read.
+     */
+    public abstract Optional<SynchronousRecord> synchronous();
+
+    /** The cluster's synchronous mode: the record's, {@link SyncMode#OFF} without one. */
+    @Value.Derived
+    @Value.Auxiliary
+    public SyncMode synchronousMode() {
+        return synchronous().map(SynchronousRecord::mode).orElse(SyncMode.OFF);
+    }
+
     /** When probing started. */
     public abstract OffsetDateTime probedAt();
 

@@ -163,6 +163,49 @@ public abstract class NodeConfig {
     }
 
     /**
+     * {@code synchronous} (repmgr4j's own key, cluster-wide: give every node the same value):
+     * whether and how the library manages {@code synchronous_standby_names}. Default off.
+     */
+    @Value.Default
+    public SyncMode synchronous() {
+        return SyncMode.OFF;
+    }
+
+    /** {@code synchronous_count} (repmgr4j, cluster-wide): the {@code n} of {@code FIRST n} / {@code ANY n}; default 1. */
+    @Value.Default
+    public int synchronousCount() {
+        return 1;
+    }
+
+    /**
+     * {@code synchronous_strict} (repmgr4j, cluster-wide): never fall back to asynchronous
+     * replication; with no synchronous standby connected, commits wait. Default false.
+     */
+    @Value.Default
+    public boolean synchronousStrict() {
+        return false;
+    }
+
+    /**
+     * {@code synchronous_degrade_timeout} in seconds (repmgr4j, cluster-wide): without
+     * {@code synchronous_strict}, how long no synchronous standby may be connected before the
+     * primary's daemon drops to asynchronous replication. Default 10.
+     */
+    @Value.Default
+    public int synchronousDegradeTimeout() {
+        return 10;
+    }
+
+    /**
+     * {@code sync_candidate} (repmgr4j, per node): whether this node may be a synchronous
+     * standby; default true. Candidates are ordered by {@link #priority()}.
+     */
+    @Value.Default
+    public boolean syncCandidate() {
+        return true;
+    }
+
+    /**
      * Where this configuration came from: the repmgr.conf path, or a description. Stored
      * in {@code repmgr.nodes.config_file}.
      */
@@ -195,6 +238,8 @@ public abstract class NodeConfig {
         positive("shutdown_check_timeout", shutdownCheckTimeout());
         positive("standby_reconnect_timeout", standbyReconnectTimeout());
         positive("node_rejoin_timeout", nodeRejoinTimeout());
+        positive("synchronous_count", synchronousCount());
+        positive("synchronous_degrade_timeout", synchronousDegradeTimeout());
         if (reconnectAttempts() < 0) {
             throw invalid("reconnect_attempts", String.valueOf(reconnectAttempts()), "reconnect_attempts must be 0 or more");
         }

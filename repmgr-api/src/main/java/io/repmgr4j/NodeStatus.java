@@ -46,6 +46,13 @@ public abstract class NodeStatus {
     /** Whether the server is in recovery, when it could be reached. */
     public abstract Optional<Boolean> inRecovery();
 
+    /**
+     * For a standby of the primary: its {@code pg_stat_replication.sync_state} on the
+     * primary ({@code sync}, {@code quorum}, {@code potential}, {@code async}); empty when it
+     * is not streaming from the primary or the primary could not be read.
+     */
+    public abstract Optional<SyncState> syncState();
+
     /** Why the node could not be reached (never holds a password). */
     public abstract Optional<String> connectionError();
 

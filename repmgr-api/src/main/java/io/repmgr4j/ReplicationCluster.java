@@ -405,6 +405,42 @@ public interface ReplicationCluster extends AutoCloseable {
     /** {@code repmgr service status}: every node with its daemon: running, PID, paused, upstream last seen. */
     ServiceStatusQuery serviceStatus();
 
+    // ------------------------------------------------------------ synchronous replication
+
+    /**
+     * Synchronous replication managed by the library (repmgr4j's own; repmgr leaves
+     * {@code synchronous_standby_names} to the user): {@code plan()} shows the value it would
+     * set on the primary and why, {@code apply()} sets it (ALTER SYSTEM and a reload) with the
+     * synchronous record in schema {@code repmgr4j}, in the order that keeps every copy of the
+     * record safe. Settings default to the record's, else to the bound primary configuration's.
+     * A running daemon on the primary keeps it right afterwards.
+     */
+    SynchronousReplication synchronousReplication();
+
+    /** Options of {@link #synchronousReplication()}. Not thread-safe. */
+    interface SynchronousReplication {
+        /** {@code synchronous}: off, priority ({@code FIRST n}) or quorum ({@code ANY n}). */
+        SynchronousReplication mode(SyncMode mode);
+
+        /** {@code synchronous_count} (default 1). */
+        SynchronousReplication count(int count);
+
+        /** {@code synchronous_strict}: never fall back to asynchronous (default false). */
+        SynchronousReplication strict(boolean strict);
+
+        /** {@code synchronous_degrade_timeout} (default 10 s). */
+        SynchronousReplication degradeTimeout(Duration timeout);
+
+        /** {@code sync_candidate} of a registered node, by name (default: its configuration's, else true). */
+        SynchronousReplication candidate(String nodeName, boolean candidate);
+
+        /** The dry run: checks the input and shows what would be set; changes nothing. */
+        SynchronousPlan plan();
+
+        /** Sets it on the primary. */
+        SynchronousPlan apply();
+    }
+
     /** Options of {@link #pauseDaemons()} and {@link #unpauseDaemons()}. */
     interface DaemonPause {
         /**

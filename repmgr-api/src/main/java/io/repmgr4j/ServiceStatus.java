@@ -26,6 +26,9 @@ public abstract class ServiceStatus {
 
     public abstract OffsetDateTime probedAt();
 
+    /** The synchronous record read on the primary, as in {@link ClusterStatus#synchronous()}. */
+    public abstract Optional<SynchronousRecord> synchronous();
+
     public abstract Duration probeDuration();
 
     /** The row of this node. */

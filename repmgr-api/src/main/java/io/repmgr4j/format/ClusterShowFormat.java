@@ -3,6 +3,8 @@ package io.repmgr4j.format;
 import io.repmgr4j.ClusterStatus;
 import io.repmgr4j.NodeState;
 import io.repmgr4j.NodeStatus;
+import io.repmgr4j.SyncState;
+import io.repmgr4j.SynchronousRecord;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,6 +35,36 @@ public final class ClusterShowFormat {
             t.row(cells(n));
         }
         return t.renderRepmgr(false) + warnings(status, verbose);
+    }
+
+    /**
+     * The verbose variant: repmgr's columns plus {@code Sync} (each standby's
+     * {@code sync_state} on the primary), a line with the cluster's synchronous mode, then
+     * the warning block with connection errors.
+     */
+    public static String verboseTable(ClusterStatus status) {
+        List<String> header = new ArrayList<>(HEADER);
+        header.add(header.size() - 1, "Sync");
+        TextTable t = new TextTable(header);
+        for (NodeStatus n : status.nodes()) {
+            List<String> c = cells(n);
+            c.add(c.size() - 1, n.syncState().map(SyncState::pgValue).orElse(""));
+            t.row(c);
+        }
+        return t.render() + synchronousLine(status) + warnings(status, true);
+    }
+
+    /** {@code Synchronous replication: priority, FIRST 1 ("pg2") (record: priority 1 of 2, generation 4)}, or off. */
+    public static String synchronousLine(ClusterStatus status) {
+        if (status.synchronous().isEmpty()) {
+            return "\nSynchronous replication: off\n";
+        }
+        SynchronousRecord r = status.synchronous().get();
+        return "\nSynchronous replication: " + r.mode().confValue() + (r.strict() ? " (strict)" : "") + ", "
+                + (r.standbyNames().isEmpty() ? "none named" : r.standbyNames()) + " (record: "
+                + r.kind().name().toLowerCase(java.util.Locale.ROOT)
+                + (r.guarding() ? " " + r.recordCount() + " of node(s) " + r.members() : "") + ", generation " + r.generation()
+                + ")\n";
     }
 
     /**

@@ -22,9 +22,18 @@ public final class ServiceStatusFormat {
 
     /** repmgr's table, followed by the warning block when problems were detected. */
     public static String table(ServiceStatus status) {
-        TextTable t = new TextTable(HEADER);
+        boolean sync = status.synchronous().map(r -> r.mode() != io.repmgr4j.SyncMode.OFF).orElse(false);
+        List<String> header = new ArrayList<>(HEADER);
+        if (sync) {
+            header.add("Sync"); // only when synchronous replication is in use: repmgr's table otherwise
+        }
+        TextTable t = new TextTable(header);
         for (NodeServiceStatus n : status.nodes()) {
-            t.row(cells(n));
+            List<String> c = cells(n);
+            if (sync) {
+                c.add(n.node().syncState().map(io.repmgr4j.SyncState::pgValue).orElse(""));
+            }
+            t.row(c);
         }
         StringBuilder sb = new StringBuilder(t.renderRepmgr(true));
         if (!status.problems().isEmpty()) {

@@ -170,7 +170,8 @@ final class ClusterContext implements AutoCloseable {
      * one kept open since an earlier operation closed it, when it still answers, else a new
      * one ({@link IdleConnections}). Closing it gives it back.
      */
-    Connection connect(ConnInfo node, Duration cap) {
+    Connection connect(ConnInfo target, Duration cap) {
+        ConnInfo node = io.repmgr4j.core.sync.SyncConnections.localCommit(target); // library writes never wait for a sync standby
         Duration bound = cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout;
         Duration quarter = bound.dividedBy(4);
         return connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,

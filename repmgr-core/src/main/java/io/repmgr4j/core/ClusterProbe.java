@@ -40,9 +40,10 @@ final class ClusterProbe {
 
     /** What one node answered. */
     record Probe(boolean reachable, Boolean inRecovery, OptionalLong timeline,
-                 Optional<WalReceiverStatus> walReceiver, List<String> streamingClients, String error) {
+                 Optional<WalReceiverStatus> walReceiver, List<String> streamingClients, String error,
+                 Map<String, String> syncStates, Optional<io.repmgr4j.SynchronousRecord> synchronous) {
         static Probe unreachable(String error) {
-            return new Probe(false, null, OptionalLong.empty(), Optional.empty(), List.of(), error);
+            return new Probe(false, null, OptionalLong.empty(), Optional.empty(), List.of(), error, Map.of(), Optional.empty());
         }
     }
 
@@ -83,6 +84,9 @@ final class ClusterProbe {
                 .problems(problems)
                 .probedAt(started)
                 .probeDuration(Duration.ofNanos(System.nanoTime() - t0))
+                .synchronous(nodes.stream().filter(n -> n.type() == NodeType.PRIMARY && n.active())
+                        .map(n -> probes.get(n.nodeId())).filter(p -> p != null && p.reachable())
+                        .flatMap(p -> p.synchronous().stream()).findFirst())
                 .build();
     }
 
@@ -92,15 +96,28 @@ final class ClusterProbe {
             boolean recovery = ServerProbe.isInRecovery(c);
             OptionalLong tli = OptionalLong.of(ServerProbe.timeline(c));
             Optional<WalReceiverStatus> wr = recovery ? ServerProbe.walReceiver(c) : Optional.empty();
-            List<String> clients = ServerProbe.replicationClients(c).stream()
+            List<ReplicationClient> senders = ServerProbe.replicationClients(c);
+            List<String> clients = senders.stream()
                     .filter(r -> r.state().map("streaming"::equals).orElse(false))
                     .map(ReplicationClient::applicationName)
                     .toList();
-            return new Probe(true, recovery, tli, wr, clients, null);
+            Map<String, String> sync = new HashMap<>();
+            senders.stream().filter(r -> r.state().map("streaming"::equals).orElse(false))
+                    .forEach(r -> r.syncState().ifPresent(st -> sync.put(r.applicationName(), st)));
+            Optional<io.repmgr4j.SynchronousRecord> rec = recovery ? Optional.empty() : readSync(c);
+            return new Probe(true, recovery, tli, wr, clients, null, sync, rec);
         } catch (ReplicationException e) {
             return Probe.unreachable(e.getMessage() + e.detail().map(d -> ": " + d).orElse(""));
         } catch (SQLException e) {
             return Probe.unreachable(node.maskIn(e.getMessage()));
+        }
+    }
+
+    private static Optional<io.repmgr4j.SynchronousRecord> readSync(Connection c) {
+        try {
+            return io.repmgr4j.sql.SyncStateTable.read(c);
+        } catch (ReplicationException e) {
+            return Optional.empty();
         }
     }
 
@@ -171,6 +188,11 @@ final class ClusterProbe {
                 .conninfo(n.conninfo())
                 .inRecovery(Optional.ofNullable(p.inRecovery()))
                 .connectionError(Optional.ofNullable(p.error()).map(n.conninfo()::maskIn))
+                .syncState(n.upstreamNodeId().isPresent() && byId.containsKey(n.upstreamNodeId().getAsInt())
+                        && byId.get(n.upstreamNodeId().getAsInt()).type() == NodeType.PRIMARY
+                        && probes.get(n.upstreamNodeId().getAsInt()) != null
+                        ? io.repmgr4j.SyncState.parse(probes.get(n.upstreamNodeId().getAsInt()).syncStates().get(n.nodeName()))
+                        : Optional.empty())
                 .build();
     }
 }

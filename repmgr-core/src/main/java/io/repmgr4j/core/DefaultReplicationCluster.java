@@ -310,6 +310,12 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     }
 
     @Override
+    public SynchronousReplication synchronousReplication() {
+        open();
+        return new SynchronousReplicationBuilder(ctx);
+    }
+
+    @Override
     public ServiceStatusQuery serviceStatus() {
         return new ServiceStatusQuery() {
             private Duration timeout = ctx.showTimeout();

@@ -203,6 +203,7 @@ final class PromoteOperation {
             if (!siblings.isEmpty()) {
                 followSiblings(run, siblings, n, timeout);
             }
+            SyncStep.configure(topo.ctx, run, n, siblings.isEmpty() ? Duration.ofMillis(1) : Duration.ofSeconds(5));
             String summary = dryRun ? n.describe() + " would be promoted to primary"
                     : "STANDBY PROMOTE successful: server \"" + n.nodeName() + "\" (ID: " + n.nodeId()
                             + ") was successfully promoted to primary";

@@ -560,6 +560,9 @@ final class RejoinOperation {
         }
         try {
             run.run(plan);
+            if (target[0].type() == io.repmgr4j.NodeType.PRIMARY) {
+                SyncStep.configure(topo.ctx, run, target[0], Duration.ofSeconds(5));
+            }
             String summary = dryRun ? node[0].describe() + " would be attached to " + target[0].describe()
                     : "NODE REJOIN successful: node " + node[0].nodeId() + " is now attached to node " + target[0].nodeId();
             return run.report(true, summary);

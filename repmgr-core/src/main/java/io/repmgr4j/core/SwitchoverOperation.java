@@ -609,6 +609,7 @@ final class SwitchoverOperation {
             }
             return "streaming from " + s.target.nodeName() + ": " + ok;
         });
+        SyncStep.configure(topo.ctx, run, newPrimary, Duration.ofSeconds(5));
         if (run.dryRun()) {
             return run.report(true, t + " would be promoted to primary and " + p + " demoted to standby"
                     + (s.siblings.isEmpty() ? "" : "; " + s.siblings.size() + " sibling(s) would follow"));

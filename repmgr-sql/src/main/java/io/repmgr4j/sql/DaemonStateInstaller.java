@@ -36,7 +36,7 @@ public final class DaemonStateInstaller {
     static final String COMMENT_PREFIX = "repmgr4j daemon state version ";
 
     /** The scripts, in order; version N is at index N-1. Add new ones at the end only. */
-    private static final List<String> SCRIPTS = List.of("daemon/V1__daemon_state.sql");
+    private static final List<String> SCRIPTS = List.of("daemon/V1__daemon_state.sql", "daemon/V2__synchronous.sql");
 
     /** The version this library creates and understands. */
     public static final int CURRENT_VERSION = SCRIPTS.size();

@@ -146,7 +146,8 @@ public final class RepmgrConf {
             "monitoring_history", "primary_visibility_consensus", "promote_check_timeout", "shutdown_check_timeout",
             "standby_reconnect_timeout", "node_rejoin_timeout", "service_start_command", "service_stop_command",
             "service_restart_command", "service_reload_command", "event_notification_command", "event_notifications",
-            "ssh_options", "log_file", "log_level");
+            "ssh_options", "log_file", "log_level",
+            "synchronous", "synchronous_count", "synchronous_strict", "synchronous_degrade_timeout", "sync_candidate");
 
     /** A parsed configuration and the warnings found while reading it. Immutable; thread-safe. */
     public record Result(NodeConfig config, List<String> warnings) {
@@ -288,6 +289,11 @@ public final class RepmgrConf {
                 case "ssh_options" -> it.ifSet(b::sshOptions);
                 case "log_file" -> it.ifSet(b::logFile);
                 case "log_level" -> it.ifSet(v -> b.logLevel(it.logLevel(v)));
+                case "synchronous" -> b.synchronous(it.oneOf(io.repmgr4j.SyncMode.class));
+                case "synchronous_count" -> b.synchronousCount(it.integer(1));
+                case "synchronous_strict" -> b.synchronousStrict(it.bool());
+                case "synchronous_degrade_timeout" -> b.synchronousDegradeTimeout(it.integer(1));
+                case "sync_candidate" -> b.syncCandidate(it.bool());
                 default -> throw new IllegalStateException("no setter for known key " + it.key);
             }
         }

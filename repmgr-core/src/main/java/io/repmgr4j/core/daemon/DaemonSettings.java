@@ -22,7 +22,7 @@ record DaemonSettings(NodeConfig node, Duration monitorInterval, int reconnectAt
 
     /** Events repmgr (and this daemon) know; {@code event_notifications} naming others is only warned about. */
     private static final Set<String> KNOWN_EVENT_PREFIXES = Set.of("repmgrd_", "child_node", "standby_", "primary_",
-            "witness_", "node_", "cluster_", "bdr_");
+            "witness_", "node_", "cluster_", "bdr_", "synchronous_");
 
     static DaemonSettings of(NodeConfig node, DaemonOptions options) {
         Duration monitor = options.monitorInterval().orElse(Duration.ofSeconds(node.monitorIntervalSecs()));

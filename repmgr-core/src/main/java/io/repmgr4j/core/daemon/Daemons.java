@@ -169,7 +169,7 @@ public final class Daemons implements AutoCloseable {
                     problems.add("no failover daemon is running on node \"" + n.nodeName() + "\" (ID: " + n.nodeId() + ")");
                 }
             }
-            return ServiceStatus.builder().nodes(rows).problems(problems).probedAt(cs.probedAt())
+            return ServiceStatus.builder().nodes(rows).problems(problems).probedAt(cs.probedAt()).synchronous(cs.synchronous())
                     .probeDuration(Duration.ofNanos(System.nanoTime() - t0)).build();
         } finally {
             pool.shutdownNow();

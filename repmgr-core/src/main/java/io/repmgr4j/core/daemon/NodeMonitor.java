@@ -126,6 +126,9 @@ final class NodeMonitor implements Runnable {
     private Instant lastPrimarySearch = Instant.MIN;
     /** Set while a failover waits for another topology operation (a switchover, say) to end. */
     private boolean waitingForOperation;
+    /** Synchronous replication: the primary's side (synchronous_standby_names) and the election's (the record). */
+    private final io.repmgr4j.core.sync.SyncKeeper syncKeeper;
+    private final SyncElection syncElection = new SyncElection();
 
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
@@ -146,10 +149,11 @@ final class NodeMonitor implements Runnable {
         this.watch = s.watchUpstream()
                 ? new UpstreamWatch(access, t, s.monitorInterval(), this::wakeUp, "repmgr4j-daemon-" + self.nodeId() + "-watch")
                 : null;
+        this.syncKeeper = new io.repmgr4j.core.sync.SyncKeeper(self, Duration.ofSeconds(1));
     }
 
     private ConnInfo named(ConnInfo c) {
-        return c.with("application_name", appName);
+        return io.repmgr4j.core.sync.SyncConnections.localCommit(c.with("application_name", appName));
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -192,6 +196,9 @@ final class NodeMonitor implements Runnable {
         }
         readPauseAndTerm();
         localRole = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
+        if (localRole == NodeType.PRIMARY) {
+            syncKeeper.validateAtStart(local.get(), nodes);
+        }
         installDaemonState(prog);
         String details;
         if (localRole == NodeType.PRIMARY) {
@@ -565,6 +572,7 @@ final class NodeMonitor implements Runnable {
                     + " after " + secs + " seconds", EventSink.Context.primary(upstream));
         }
         mode = DaemonMode.MONITORING;
+        syncElection.clear();
         degradedReason = null;
         degradedByPause = false;
         waitingForOperation = false;
@@ -674,6 +682,8 @@ final class NodeMonitor implements Runnable {
         if (primary.isPresent()) {
             LOG.info("[{}] found a new primary {}", self.nodeName(), primary.get().describe());
             followNewPrimary(primary.get());
+        } else if (syncElection.blockedReason() != null && failed.type() == NodeType.PRIMARY) {
+            failover(failed); // the synchronous record blocked the last try: keep trying
         }
     }
 
@@ -870,6 +880,25 @@ final class NodeMonitor implements Runnable {
                 node(f.primary().nodeId()).ifPresent(this::followNewPrimary);
                 return;
             }
+            io.repmgr4j.core.sync.SyncGate.Verdict gate = syncElection.judge(local.get(), failed, selfP, sibs, siblings,
+                    n -> access.connect(named(n.conninfo()), s.checkTimeout(), s.checkTimeout()));
+            if (gate.blocked()) {
+                if (syncElection.block(gate.reason())) {
+                    sink.record(io.repmgr4j.SyncEvents.SYNCHRONOUS_FAILOVER_BLOCKED, false, gate.reason(), EventSink.Context.NONE);
+                    sink.record(DaemonEvents.REPMGRD_FAILOVER_ABORTED, false, gate.reason(), EventSink.Context.NONE);
+                }
+                degrade(gate.reason(), false);
+                return;
+            }
+            syncElection.clear();
+            if (!gate.notAllowed().isEmpty()) {
+                Set<Integer> barred = new HashSet<>(excluded);
+                barred.addAll(gate.notAllowed());
+                LOG.info("[{}] {}", self.nodeName(), gate.reason());
+                outcome = Election.decide(new Election.Input(selfP, s.automatic() && !paused, failed.nodeId(),
+                        failed.nodeName(), failed.location(), sibs, s.visibilityConsensus(),
+                        s.monitorInterval().multipliedBy(2).toMillis(), barred));
+            }
             if (outcome instanceof Election.Cancel c) {
                 sink.record(DaemonEvents.REPMGRD_FAILOVER_ABORTED, false, c.reason(), EventSink.Context.NONE);
                 degrade(c.reason(), false);
@@ -1063,6 +1092,8 @@ final class NodeMonitor implements Runnable {
                     e.getMessage());
         }
         localRole = NodeType.PRIMARY;
+        syncKeeper.reset();
+        syncElection.clear();
         upstreamId = 0;
         upstreamLastSeen = null;
         upstreamDownSince = null;
@@ -1097,6 +1128,7 @@ final class NodeMonitor implements Runnable {
             return;
         }
         upstreamId = primary.nodeId();
+        syncElection.clear();
         followedTo = primary.nodeId();
         followedUntil = Instant.now().plusSeconds(60);
         upstreamLastSeen = Instant.now();
@@ -1157,6 +1189,9 @@ final class NodeMonitor implements Runnable {
                 case RECONNECT -> DaemonEvents.CHILD_NODE_RECONNECT;
             };
             sink.record(event, true, c.details(), EventSink.Context.NONE);
+        }
+        for (io.repmgr4j.core.sync.SyncKeeper.Notice n : syncKeeper.cycle(local.get(), nodes, clients)) {
+            sink.record(n.event(), n.successful(), n.details(), EventSink.Context.NONE);
         }
         flushEvents();
     }

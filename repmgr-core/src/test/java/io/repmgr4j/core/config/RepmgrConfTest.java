@@ -225,7 +225,12 @@ class RepmgrConfTest {
                 "event_notifications = 'standby_promote, repmgrd_failover_promote,repmgrd_failover_follow'",
                 "ssh_options = '-q -o ConnectTimeout=10'",
                 "log_file = /var/log/repmgr/repmgrd.log",
-                "log_level = notice");
+                "log_level = notice",
+                "synchronous = quorum",
+                "synchronous_count = 2",
+                "synchronous_strict = on",
+                "synchronous_degrade_timeout = 30",
+                "sync_candidate = false");
 
         @Test
         void parsedEqualsBuiltFluently() {
@@ -264,6 +269,11 @@ class RepmgrConfTest {
                     .sshOptions("-q -o ConnectTimeout=10")
                     .logFile("/var/log/repmgr/repmgrd.log")
                     .logLevel("NOTICE")
+                    .synchronous(io.repmgr4j.SyncMode.QUORUM)
+                    .synchronousCount(2)
+                    .synchronousStrict(true)
+                    .synchronousDegradeTimeout(30)
+                    .syncCandidate(false)
                     .configFile(FILE)
                     .build();
             assertThat(r.config()).isEqualTo(built);
