@@ -159,7 +159,7 @@ final class FenceGuard implements AutoCloseable {
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not open the safety session: {}", self.nodeName(), e.getMessage());
         }
-        watch.setActive(localRole == NodeType.PRIMARY);
+        watch.setActive(localRole == NodeType.PRIMARY && !WitnessSync.isWitness(nodes.get(), self.nodeId()));
         watch.start();
     }
 
@@ -243,6 +243,7 @@ final class FenceGuard implements AutoCloseable {
             }
         }
         if (!prog.inRecovery()) {
+            preFenced = false;
             if (fenced.isPresent()) {
                 fenced = Optional.empty();
             }
@@ -254,6 +255,14 @@ final class FenceGuard implements AutoCloseable {
         }
         watch.setActive(false);
         staleDone = false;
+        preFenced = false;
+        if (fenced.isPresent() && nodes.get().stream().anyMatch(n -> n.nodeId() == self.nodeId() && n.type() != NodeType.PRIMARY)) {
+            LOG.info("[{}] this node was registered again as a {} (rejoined): no longer fenced", self.nodeName(),
+                    nodes.get().stream().filter(n -> n.nodeId() == self.nodeId()).findFirst().orElseThrow().type().sqlName());
+            fenced = Optional.empty();
+            isolated = false;
+            stuckReported = false;
+        }
         watch.setProbing(fenced.isPresent());
         if (fenced.isEmpty()) {
             return false;

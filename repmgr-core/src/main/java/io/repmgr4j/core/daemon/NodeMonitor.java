@@ -128,6 +128,8 @@ final class NodeMonitor implements Runnable {
     private boolean waitingForOperation;
     /** Isolation watch, fencing and the promotion hold (split-brain safety); set before {@link #startup()}. */
     private FenceGuard guard;
+    /** The witness's metadata copy, made when this node is registered as a witness. */
+    private WitnessSync witness;
 
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
@@ -241,6 +243,9 @@ final class NodeMonitor implements Runnable {
         if (guard != null) {
             guard.abort();
         }
+        if (witness != null) {
+            witness.abort();
+        }
         siblingLinks.values().forEach(KeptConnection::abort);
         local.abort();
         beaconSession.abort();
@@ -257,6 +262,9 @@ final class NodeMonitor implements Runnable {
     void closeConnections() {
         if (guard != null) {
             guard.close();
+        }
+        if (witness != null) {
+            witness.close();
         }
         closeSiblingLinks();
         local.close();
@@ -319,6 +327,11 @@ final class NodeMonitor implements Runnable {
             return;
         }
         refreshMetadata();
+        if (WitnessSync.isWitness(nodes, self.nodeId())) {
+            witnessCycle();
+            publish();
+            return;
+        }
         if (guard.onCycle(prog)) {
             mode = DaemonMode.FENCED;
             publish();
@@ -331,6 +344,21 @@ final class NodeMonitor implements Runnable {
             primaryCycle();
         }
         publish();
+    }
+
+    /** A witness copies the metadata from the primary and publishes whether it reached it. */
+    private void witnessCycle() {
+        if (witness == null) {
+            witness = new WitnessSync(self, access, s.checkTimeout());
+        }
+        WitnessSync.Outcome o = witness.cycle(nodes, localStore, () -> findRunningPrimary(0));
+        upstreamId = o.primaryId();
+        if (o.reached()) {
+            upstreamLastSeen = Instant.now();
+            knownPrimary = node(o.primaryId()).map(NodeRecord::conninfo).orElse(knownPrimary);
+        }
+        mode = DaemonMode.MONITORING;
+        flushEvents();
     }
 
     /** Sleeps, unless the daemon is closing. */
