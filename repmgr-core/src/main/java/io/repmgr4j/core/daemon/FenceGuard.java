@@ -75,6 +75,7 @@ final class FenceGuard implements AutoCloseable {
     private volatile Optional<Fence.Marker> fenced = Optional.empty();
     private volatile boolean preFenced;
     private volatile long upstreamLostAt;
+    private volatile boolean silenceOnly;
     private int cycles;
     private boolean staleDone;
     private boolean stuckReported;
@@ -284,11 +285,12 @@ final class FenceGuard implements AutoCloseable {
         if (fenced.isPresent()) {
             return;
         }
-        if (!isolated) {
+        boolean first = !isolated;
+        isolated = true; // first: its events must not go to its own server any more
+        if (first) {
             sink.record(DaemonEvents.PRIMARY_ISOLATED, false, describeSelf() + " is isolated: " + reason,
                     EventSink.Context.NONE);
         }
-        isolated = true;
         applyFence("isolated: " + reason, term.getAsInt());
     }
 
@@ -468,6 +470,7 @@ final class FenceGuard implements AutoCloseable {
      */
     boolean holdBeforeElection(NodeRecord failed, BooleanSupplier available, Consumer<Duration> pause) {
         Duration hold = fs.fenceHold();
+        silenceOnly = false;
         if (hold.isZero()) {
             return true;
         }
@@ -482,6 +485,7 @@ final class FenceGuard implements AutoCloseable {
             }
             long left = hold.toNanos() - (System.nanoTime() - since);
             if (left <= 0) {
+                silenceOnly = true;
                 return true;
             }
             if (!logged) {
@@ -494,6 +498,15 @@ final class FenceGuard implements AutoCloseable {
             }
             pause.accept(Duration.ofNanos(Math.min(left, fs.probeInterval().toNanos())));
         }
+    }
+
+    /**
+     * Whether the election that follows must apply primary_visibility_consensus whatever
+     * the setting: the primary was only silent, so a sibling or the witness that still
+     * reaches it means it still has its quorum, is not fenced, and must not be replaced.
+     */
+    boolean requireVisibilityConsensus() {
+        return silenceOnly;
     }
 
     // ------------------------------------------------------------------ lifecycle

@@ -917,7 +917,7 @@ final class NodeMonitor implements Runnable {
             Election.Participant selfP = participant(me, new Observed(Optional.of(mine), Optional.empty()));
             List<Election.Participant> sibs = siblings.stream().map(n -> participant(n, seen.get(n.nodeId()))).toList();
             Election.Outcome outcome = Election.decide(new Election.Input(selfP, s.automatic() && !paused, failed.nodeId(),
-                    failed.nodeName(), failed.location(), sibs, s.visibilityConsensus(),
+                    failed.nodeName(), failed.location(), sibs, s.visibilityConsensus() || guard.requireVisibilityConsensus(),
                     s.monitorInterval().multipliedBy(2).toMillis(), excluded));
             LOG.info("[{}] election round {} for failed primary {}: {}", self.nodeName(), round, failed.describe(),
                     describe(outcome));
@@ -1324,7 +1324,8 @@ final class NodeMonitor implements Runnable {
         if (knownPrimary != null) {
             boolean local = knownPrimary.equals(self.conninfo()) && localRole == NodeType.PRIMARY
                     && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null && !guard.isolated();
-            done = local ? sink.flush(localStore) : sink.flush(storeAt(knownPrimary));
+            boolean isolatedSelf = knownPrimary.equals(self.conninfo()) && guard.isolated();
+            done = local ? sink.flush(localStore) : !isolatedSelf && sink.flush(storeAt(knownPrimary));
         }
         Instant now = Instant.now();
         if (!done && Duration.between(lastPrimarySearch, now).compareTo(PRIMARY_SEARCH_PAUSE) > 0) {
