@@ -43,6 +43,9 @@ final class DaemonTopologyActions implements TopologyActions {
     @Override
     public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
         ctx.bind(self);
+        // the daemon found the old primary gone: read the metadata from this standby's own copy
+        // first, instead of waiting out a connect timeout on a silent old primary
+        ctx.rememberPrimary(self.conninfo());
         promote.run(self.nodeId(), false, false, Optional.of(timeout), false);
         latest(self.conninfo(), self.nodeId(), Events.STANDBY_PROMOTE).ifPresent(events::onEvent);
     }
