@@ -121,12 +121,23 @@ final class PromoteOperation {
     }
 
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun) {
+        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, Optional.empty());
+    }
+
+    /**
+     * {@link #run(int, boolean, boolean, Optional, boolean)}; with {@code probeCap}, the old
+     * primary's probe and the lock's connections are bounded by it (a failover daemon that
+     * already found the old primary silent passes its check timeout).
+     */
+    OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun,
+                        Optional<Duration> probeCap) {
         OperationRun run = new OperationRun(NAME, dryRun);
         List<NodeRecord> nodes = topo.nodes();
         NodeRecord[] node = new NodeRecord[1];
         List<NodeRecord> oldPrimaries = new ArrayList<>();
         List<NodeRecord> siblings = new ArrayList<>();
         TopologyLock[] lock = new TopologyLock[1];
+        EarlyLock[] early = new EarlyLock[1];
         try {
             run.check("node is registered", () -> {
                 node[0] = Topology.require(nodes, nodeId);
@@ -141,8 +152,12 @@ final class PromoteOperation {
                 return OperationRun.Found.ok("in recovery");
             });
             run.check("the registered primary is not running", () -> {
+                // the lock is taken meanwhile: an unreachable old primary then costs one connect timeout, not two
+                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
+                        probeCap);
                 oldPrimaries.addAll(Topology.activePrimaries(nodes, nodeId));
-                List<String> running = oldPrimaries.stream().filter(p -> topo.ctx.isRunningPrimary(p.conninfo()))
+                List<String> running = oldPrimaries.stream().filter(p -> probeCap.isPresent()
+                                ? topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get()) : topo.ctx.isRunningPrimary(p.conninfo()))
                         .map(NodeRecord::describe).toList();
                 if (running.isEmpty()) {
                     return OperationRun.Found.ok(oldPrimaries.isEmpty() ? "no active primary is registered"
@@ -158,7 +173,8 @@ final class PromoteOperation {
                         + " still runs as primary; promoting anyway (force): two primaries will accept writes");
             });
             run.check("no other topology operation is running", () -> {
-                lock[0] = TopologyLock.acquire(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL);
+                lock[0] = early[0] != null ? early[0].take()
+                        : TopologyLock.acquire(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL);
                 return OperationRun.Found.ok("cluster-wide lock taken on nodes " + lock[0].nodeIds());
             });
             if (siblingsFollow) {
@@ -172,6 +188,9 @@ final class PromoteOperation {
             }
         } catch (OperationRun.CheckFailed f) {
             FollowOperation.closeQuietly(lock[0]);
+            if (lock[0] == null && early[0] != null) {
+                early[0].abandon();
+            }
             OperationReport report = run.report(false, OperationRun.describe(f.reason()));
             if (dryRun) {
                 return report;
@@ -181,6 +200,9 @@ final class PromoteOperation {
                     f.reason().hint().orElse(null), report, f.reason());
         } catch (RuntimeException e) {
             FollowOperation.closeQuietly(lock[0]);
+            if (lock[0] == null && early[0] != null) {
+                early[0].abandon();
+            }
             throw e;
         }
         OperationPause pause = dryRun || !pauseDaemons ? null : OperationPause.pause(topo.ctx, nodes, NAME); // both kinds

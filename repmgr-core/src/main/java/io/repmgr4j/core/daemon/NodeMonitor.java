@@ -130,6 +130,11 @@ final class NodeMonitor implements Runnable {
     private final io.repmgr4j.core.sync.SyncKeeper syncKeeper;
     private final SyncElection syncElection = new SyncElection();
 
+    /** Isolation watch, fencing and the promotion hold (split-brain safety); set before {@link #startup()}. */
+    private FenceGuard guard;
+    /** The witness's metadata copy, made when this node is registered as a witness. */
+    private WitnessSync witness;
+
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
         this.s = s;
@@ -154,6 +159,11 @@ final class NodeMonitor implements Runnable {
 
     private ConnInfo named(ConnInfo c) {
         return io.repmgr4j.core.sync.SyncConnections.localCommit(c.with("application_name", appName));
+    }
+
+    /** Sets up the split-brain safety ({@link FenceGuard}) with these settings; call before {@link #startup()}. */
+    void useFencing(FenceSettings fs) {
+        this.guard = new FenceGuard(s, fs, access, sink, fencing, probePool, () -> nodes, () -> term);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -200,6 +210,8 @@ final class NodeMonitor implements Runnable {
             syncKeeper.validateAtStart(local.get(), nodes);
         }
         installDaemonState(prog);
+        guard.onStart(localRole);
+        LOG.info("[{}] split-brain safety: {}", self.nodeName(), guard.figures());
         String details;
         if (localRole == NodeType.PRIMARY) {
             children.reset(false);
@@ -236,6 +248,12 @@ final class NodeMonitor implements Runnable {
 
     /** Breaks every kept connection at once (for a loop blocked in a call that does not return). */
     void abortConnections() {
+        if (guard != null) {
+            guard.abort();
+        }
+        if (witness != null) {
+            witness.abort();
+        }
         siblingLinks.values().forEach(KeptConnection::abort);
         local.abort();
         beaconSession.abort();
@@ -250,6 +268,12 @@ final class NodeMonitor implements Runnable {
     }
 
     void closeConnections() {
+        if (guard != null) {
+            guard.close();
+        }
+        if (witness != null) {
+            witness.close();
+        }
         closeSiblingLinks();
         local.close();
         beaconSession.close();
@@ -311,12 +335,38 @@ final class NodeMonitor implements Runnable {
             return;
         }
         refreshMetadata();
+        if (WitnessSync.isWitness(nodes, self.nodeId())) {
+            witnessCycle();
+            publish();
+            return;
+        }
+        if (guard.onCycle(prog)) {
+            mode = DaemonMode.FENCED;
+            publish();
+            flushEvents();
+            return;
+        }
         if (prog.inRecovery()) {
             standbyCycle(prog);
         } else {
             primaryCycle();
         }
         publish();
+    }
+
+    /** A witness copies the metadata from the primary and publishes whether it reached it. */
+    private void witnessCycle() {
+        if (witness == null) {
+            witness = new WitnessSync(self, access, s.checkTimeout());
+        }
+        WitnessSync.Outcome o = witness.cycle(nodes, localStore, () -> findRunningPrimary(0));
+        upstreamId = o.primaryId();
+        if (o.reached()) {
+            upstreamLastSeen = Instant.now();
+            knownPrimary = node(o.primaryId()).map(NodeRecord::conninfo).orElse(knownPrimary);
+        }
+        mode = DaemonMode.MONITORING;
+        flushEvents();
     }
 
     /** Sleeps, unless the daemon is closing. */
@@ -350,6 +400,7 @@ final class NodeMonitor implements Runnable {
                 primaryKept.reset();
                 sink.record(DaemonEvents.REPMGRD_LOCAL_DISCONNECT, true, "unable to connect to local node", EventSink.Context.NONE);
             }
+            guard.onLocalDown(roleBeforeLocalDown == NodeType.PRIMARY, () -> findRunningPrimary(0));
             flushEvents();
             return null;
         }
@@ -565,6 +616,7 @@ final class NodeMonitor implements Runnable {
 
     private void upstreamSeen(NodeRecord upstream, RecoveryProgress prog) {
         upstreamLastSeen = Instant.now();
+        guard.upstreamSeen();
         if (upstreamDownSince != null) {
             long secs = Duration.between(upstreamDownSince, Instant.now()).toSeconds();
             upstreamDownSince = null;
@@ -634,6 +686,7 @@ final class NodeMonitor implements Runnable {
         }
         if (upstreamDownSince == null) {
             upstreamDownSince = Instant.now();
+            guard.upstreamLost();
             sink.record(DaemonEvents.REPMGRD_UPSTREAM_DISCONNECT, true, "unable to connect to upstream " + upstream.describe(),
                     EventSink.Context.primary(upstream));
         }
@@ -726,6 +779,11 @@ final class NodeMonitor implements Runnable {
             return;
         }
         waitingForOperation = false;
+        if (!guard.holdBeforeElection(failed, () -> available(failed), this::pauseFor)) {
+            LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
+            upstreamSeen(failed, null);
+            return;
+        }
         elect(failed);
     }
 
@@ -872,7 +930,7 @@ final class NodeMonitor implements Runnable {
             Election.Participant selfP = participant(me, new Observed(Optional.of(mine), Optional.empty()));
             List<Election.Participant> sibs = siblings.stream().map(n -> participant(n, seen.get(n.nodeId()))).toList();
             Election.Outcome outcome = Election.decide(new Election.Input(selfP, s.automatic() && !paused, failed.nodeId(),
-                    failed.nodeName(), failed.location(), sibs, s.visibilityConsensus(),
+                    failed.nodeName(), failed.location(), sibs, s.visibilityConsensus() || guard.requireVisibilityConsensus(),
                     s.monitorInterval().multipliedBy(2).toMillis(), excluded));
             LOG.info("[{}] election round {} for failed primary {}: {}", self.nodeName(), round, failed.describe(),
                     describe(outcome));
@@ -1070,7 +1128,7 @@ final class NodeMonitor implements Runnable {
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
-            access.topology().promote(self, failed, s.promoteTimeout(), sink::announceOnly);
+            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly);
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
         } catch (ReplicationException e) {
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
@@ -1174,6 +1232,8 @@ final class NodeMonitor implements Runnable {
                 selfStaleReported = true;
                 reportSplitBrain(split.get());
             }
+            guard.fenceStale(split.get().current().describe() + " is the current primary (timeline "
+                    + split.get().currentTimeline() + ", this node's " + split.get().staleTimeline() + ")");
             flushEvents();
             return;
         }
@@ -1301,8 +1361,9 @@ final class NodeMonitor implements Runnable {
         boolean done = false;
         if (knownPrimary != null) {
             boolean local = knownPrimary.equals(self.conninfo()) && localRole == NodeType.PRIMARY
-                    && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null;
-            done = local ? sink.flush(localStore) : sink.flush(storeAt(knownPrimary));
+                    && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null && !guard.isolated();
+            boolean isolatedSelf = knownPrimary.equals(self.conninfo()) && guard.isolated();
+            done = local ? sink.flush(localStore) : !isolatedSelf && sink.flush(storeAt(knownPrimary));
         }
         Instant now = Instant.now();
         if (!done && Duration.between(lastPrimarySearch, now).compareTo(PRIMARY_SEARCH_PAUSE) > 0) {

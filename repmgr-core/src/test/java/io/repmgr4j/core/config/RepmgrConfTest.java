@@ -230,7 +230,10 @@ class RepmgrConfTest {
                 "synchronous_count = 2",
                 "synchronous_strict = on",
                 "synchronous_degrade_timeout = 30",
-                "sync_candidate = false");
+                "sync_candidate = false",
+                "fencing = command",
+                "fence_command = '/usr/local/bin/fence %n'",
+                "primary_isolation_timeout = 9");
 
         @Test
         void parsedEqualsBuiltFluently() {
@@ -274,6 +277,10 @@ class RepmgrConfTest {
                     .synchronousStrict(true)
                     .synchronousDegradeTimeout(30)
                     .syncCandidate(false)
+
+                    .fencing(io.repmgr4j.FencingMode.COMMAND)
+                    .fenceCommand("/usr/local/bin/fence %n")
+                    .primaryIsolationTimeout(9)
                     .configFile(FILE)
                     .build();
             assertThat(r.config()).isEqualTo(built);
