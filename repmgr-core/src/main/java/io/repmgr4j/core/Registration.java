@@ -195,6 +195,7 @@ final class Registration {
                         "choose another node_name, or unregister node " + n.nodeId() + " first");
             }
         }
+        DuplicateServerCheck.check(nodes, config);
     }
 
     NodeRecord unregister(int nodeId, NodeType expected, boolean force) {
