@@ -277,7 +277,7 @@ public final class InputRules {
                 }
                 String full = unique(name);
                 if (full == null) {
-                    throw notAnOption(o, "pg_basebackup 15 has no option --" + name);
+                    throw notAnOption(o, "pg_basebackup 15 has no option --" + shown(name));
                 }
                 if (eq < 0 && LONG_WITH_ARGUMENT.contains(full)) {
                     i++;

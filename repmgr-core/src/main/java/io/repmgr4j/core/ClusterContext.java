@@ -222,20 +222,21 @@ final class ClusterContext implements AutoCloseable {
      * copy serves when the primary is down).
      */
     ConnInfo anyNodeWithMetadata(ConnInfo... extra) {
-        List<String> tried = new ArrayList<>();
+        List<String> withoutSchema = new ArrayList<>();
+        List<io.repmgr4j.sql.ConnectFailures.Failure> failures = new ArrayList<>();
         for (ConnInfo c : candidates(List.of(extra))) {
-            tried.add(c.hosts().toString());
+            String where = c.hosts().stream().map(ConnInfo.HostPort::toString).collect(java.util.stream.Collectors.joining(","));
             try (Connection conn = connect(c)) {
                 if (SchemaInstaller.schemaPresent(conn)) {
                     return c;
                 }
+                withoutSchema.add(where + ": reachable, but it has no repmgr schema");
             } catch (ReplicationException | SQLException e) {
                 LOG.debug("could not read metadata from {}: {}", c.hosts(), e.getMessage());
+                failures.add(io.repmgr4j.sql.ConnectFailures.of(where, e));
             }
         }
-        throw new ReplicationException(ErrorCode.DB_CONN, "unable to read the repmgr metadata from any node",
-                "tried " + String.join(", ", tried),
-                "register the primary first, or give a seed that is reachable and holds the repmgr schema");
+        throw MetadataUnreachable.error(failures, withoutSchema);
     }
 
     /** The node records, from the first reachable node that holds the metadata. */

@@ -216,8 +216,12 @@ public final class PgConnections {
     static ReplicationException connectFailure(ConnInfo info, SQLException e) {
         String where = targets(info).stream().map(HostPort::toString).collect(Collectors.joining(","));
         String detail = info.maskIn(Objects.requireNonNullElse(e.getMessage(), e.getClass().getName()));
-        return new ReplicationException(ErrorCode.DB_CONN, "unable to connect to " + where, detail, CONNECT_HINT,
-                masked(e, info));
+        ConnectFailures.Cause cause = ConnectFailures.cause(Objects.requireNonNullElse(e.getSQLState(), ""), detail, e);
+        if (e.getSQLState() != null && !detail.contains(e.getSQLState())) {
+            detail = detail + " [SQLSTATE " + e.getSQLState() + "]";
+        }
+        return new ReplicationException(ErrorCode.DB_CONN, "unable to connect to " + where, detail,
+                cause == ConnectFailures.Cause.OTHER ? CONNECT_HINT : ConnectFailures.hint(cause), masked(e, info));
     }
 
     /**
