@@ -173,8 +173,17 @@ final class ClusterContext implements AutoCloseable {
     Connection connect(ConnInfo node, Duration cap) {
         Duration bound = cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout;
         Duration quarter = bound.dividedBy(4);
-        return connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,
+        Connection c = connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,
                 () -> PgConnections.open(node, bound));
+        // every read on it ends by the operation's deadline (IdleConnections clears it when given back)
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, OperationDeadline.socketTimeout().toMillis()));
+        } catch (SQLException e) {
+            Connections.closeQuietly(c);
+            throw new ReplicationException(ErrorCode.DB_CONN, "unable to set a socket timeout on the connection to "
+                    + node.hosts(), e.getMessage(), PgConnections.class.getSimpleName() + " connections must allow it");
+        }
+        return c;
     }
 
     /** A metadata store that writes to the given server. */

@@ -151,7 +151,12 @@ final class StandbyCloneBuilder implements StandbyClone {
     @Override
     public CloneReport execute() {
         checkOpen.run();
-        return cloning.execute(options());
+        CloneOptions o = options();
+        Duration deadline = o.copyTimeout().plus(o.startTimeout().orElse(Duration.ZERO))
+                .plus(o.streamingTimeout().orElse(Duration.ZERO)).plus(DEFAULT_START_TIMEOUT);
+        try (OperationDeadline d = OperationDeadline.enter(deadline)) {
+            return cloning.execute(o);
+        }
     }
 
     private static Duration positive(Duration d, String what) {

@@ -77,7 +77,9 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return promote.run(nodeId, siblingsFollow, force, timeout, false);
+                try (OperationDeadline d = OperationDeadline.within(timeout)) {
+                    return promote.run(nodeId, siblingsFollow, force, timeout, false);
+                }
             }
         };
     }
@@ -113,7 +115,9 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return follow.run(nodeId, upstream, timeout, false);
+                try (OperationDeadline d = OperationDeadline.within(timeout)) {
+                    return follow.run(nodeId, upstream, timeout, false);
+                }
             }
         };
     }
@@ -177,7 +181,9 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return switchover.run(targetId, options(), false);
+                try (OperationDeadline d = OperationDeadline.enter(timeout)) {
+                    return switchover.run(targetId, options(), false);
+                }
             }
         };
     }
@@ -232,7 +238,9 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return rejoin.run(node, target, targetId, forceRewind, recoverCrashed, timeout, false);
+                try (OperationDeadline d = OperationDeadline.within(timeout)) {
+                    return rejoin.run(node, target, targetId, forceRewind, recoverCrashed, timeout, false);
+                }
             }
         };
     }
