@@ -87,7 +87,8 @@ final class FollowOperation {
         NodeRecord f = a.follower();
         NodeRecord u = a.upstream();
         String slot = f.slotName().orElse("");
-        String newConninfo = RecoveryConfig.primaryConninfo(f.nodeName(), f.repluser(), u.conninfo()).render();
+        String newConninfo = PrimaryConninfoPassfile.prepare(topo.ctx, f,
+                RecoveryConfig.primaryConninfo(f.nodeName(), f.repluser(), u.conninfo())).render();
         String[] previous = new String[2];
         if (!slot.isEmpty()) {
             run.step("create replication slot \"" + slot + "\" on " + u.describe() + " if missing",

@@ -720,7 +720,7 @@ final class StandbyCloning {
         List<String> argv = new ArrayList<>(List.of("sh", "-c", COPY_SH, "sh", p.node().dataDirectory(),
                 recovery.replacedSettingsPattern(), chmod ? "1" : "0"));
         argv.addAll(p.argv());
-        Command cmd = Command.of(argv).withStdin(recovery.settingsText()).withTimeout(o.copyTimeout()).withEnv("LC_ALL", "C")
+        Command cmd = Command.of(argv).withStdin(recovery.stdinText()).withTimeout(o.copyTimeout()).withEnv("LC_ALL", "C")
                 .withOutputListener((stream, line) -> {
                     if (line.equals(COPY_DONE)) {
                         copyEnd.set(System.nanoTime());

@@ -144,7 +144,8 @@ class BadInputTest {
         Snapshot before = snapshot();
         ReplicationException e = catchThrowableOfType(ReplicationException.class, () -> c.action().accept(this));
         assertThat(e).as(c.name() + ": refused").isNotNull();
-        assertThat(e.code()).as(c.name() + ": " + e.toReport()).isIn(ErrorCode.BAD_CONFIG, ErrorCode.DB_CONN);
+        assertThat(e.code()).as(c.name() + ": " + e.toReport()).isIn(ErrorCode.BAD_CONFIG, ErrorCode.DB_CONN,
+                ErrorCode.LOCAL_COMMAND);
         assertThat(e.toReport()).as(c.name()).contains(c.expected());
         assertThat(e.hint().isPresent() || e.detail().isPresent()).as(c.name() + ": says why or what to do: " + e.toReport())
                 .isTrue();
@@ -408,6 +409,11 @@ class BadInputTest {
                 t.pg1.nodeConfig(7).nodeName("pg1again").build()).force(true).execute(), "is already registered as"));
         c.add(refused("register the primary's server as standby node 8", t -> t.cluster.registerStandby(
                 t.pg1.nodeConfig(8).nodeName("pg1standby").build()).force(true).execute(), "is not in recovery"));
+        c.add(refusedWithEvent("follow() on the primary", t -> t.cluster.follow(1).execute(),
+                "is the primary and cannot follow"));
+        c.add(refused("a failing service_start_command says what it did", t -> new io.repmgr4j.core.host.PgControl(
+                t.good().serviceStartCommand("exit 3").build(), t.s2.runner()).start(java.time.Duration.ofSeconds(20)),
+                "\"exit 3\" exited with code 3 and printed nothing on stderr"));
         return c.stream();
     }
 
