@@ -85,6 +85,20 @@ final class ClusterContext implements AutoCloseable {
                 (old, fresh) -> new NodeBinding(config, old.runner()));
     }
 
+    /** What the handle holds for a node id, if anything (for {@link TentativeBinding}). */
+    Optional<NodeBinding> binding(int nodeId) {
+        return Optional.ofNullable(bindings.get(nodeId));
+    }
+
+    /** Puts back what {@link #binding} returned earlier: the binding, or none. */
+    void restoreBinding(int nodeId, Optional<NodeBinding> earlier) {
+        if (earlier.isPresent()) {
+            bindings.put(nodeId, earlier.get());
+        } else {
+            bindings.remove(nodeId);
+        }
+    }
+
     /** The configuration of a node the handle was told about. */
     Optional<NodeConfig> config(int nodeId) {
         return Optional.ofNullable(bindings.get(nodeId)).map(NodeBinding::config);

@@ -40,8 +40,8 @@ final class TopologyBuilders {
     }
 
     ReplicationCluster.StandbyPromotion promote(NodeConfig node) {
-        ctx.bind(Objects.requireNonNull(node, "node"));
-        return promote(node.nodeId());
+        Objects.requireNonNull(node, "node");
+        return TentativeBinding.wrap(ctx, node, ReplicationCluster.StandbyPromotion.class, promote(node.nodeId()));
     }
 
     ReplicationCluster.StandbyPromotion promote(int nodeId) {
@@ -85,8 +85,8 @@ final class TopologyBuilders {
     }
 
     ReplicationCluster.StandbyFollow follow(NodeConfig standby) {
-        ctx.bind(Objects.requireNonNull(standby, "standby"));
-        return follow(standby.nodeId());
+        Objects.requireNonNull(standby, "standby");
+        return TentativeBinding.wrap(ctx, standby, ReplicationCluster.StandbyFollow.class, follow(standby.nodeId()));
     }
 
     ReplicationCluster.StandbyFollow follow(int nodeId) {
@@ -123,8 +123,8 @@ final class TopologyBuilders {
     }
 
     ReplicationCluster.StandbySwitchover switchover(NodeConfig target) {
-        ctx.bind(Objects.requireNonNull(target, "target"));
-        return switchover(target.nodeId());
+        Objects.requireNonNull(target, "target");
+        return TentativeBinding.wrap(ctx, target, ReplicationCluster.StandbySwitchover.class, switchover(target.nodeId()));
     }
 
     ReplicationCluster.StandbySwitchover switchover(int targetId) {
@@ -189,8 +189,8 @@ final class TopologyBuilders {
     }
 
     ReplicationCluster.NodeRejoin rejoin(NodeConfig node) {
-        ctx.bind(Objects.requireNonNull(node, "node"));
-        return new ReplicationCluster.NodeRejoin() {
+        Objects.requireNonNull(node, "node");
+        return TentativeBinding.wrap(ctx, node, ReplicationCluster.NodeRejoin.class, new ReplicationCluster.NodeRejoin() {
             private Optional<ConnInfo> target = Optional.empty();
             private OptionalInt targetId = OptionalInt.empty();
             private boolean forceRewind;
@@ -242,6 +242,6 @@ final class TopologyBuilders {
                     return rejoin.run(node, target, targetId, forceRewind, recoverCrashed, timeout, false);
                 }
             }
-        };
+        });
     }
 }

@@ -145,7 +145,8 @@ class BadInputTest {
         ReplicationException e = catchThrowableOfType(ReplicationException.class, () -> c.action().accept(this));
         assertThat(e).as(c.name() + ": refused").isNotNull();
         assertThat(e.code()).as(c.name() + ": " + e.toReport()).isIn(ErrorCode.BAD_CONFIG, ErrorCode.DB_CONN,
-                ErrorCode.LOCAL_COMMAND);
+                ErrorCode.LOCAL_COMMAND, ErrorCode.REJOIN_FAIL, ErrorCode.PROMOTION_FAIL, ErrorCode.SWITCHOVER_FAIL,
+                ErrorCode.FOLLOW_FAIL);
         assertThat(e.toReport()).as(c.name()).contains(c.expected());
         assertThat(e.hint().isPresent() || e.detail().isPresent()).as(c.name() + ": says why or what to do: " + e.toReport())
                 .isTrue();
@@ -410,6 +411,19 @@ class BadInputTest {
         c.add(refused("register the primary's server as standby node 8", t -> t.cluster.registerStandby(
                 t.pg1.nodeConfig(8).nodeName("pg1standby").build()).force(true).execute(), "is not in recovery"));
         c.add(refusedWithEvent("follow() on the primary", t -> t.cluster.follow(1).execute(),
+                "is the primary and cannot follow"));
+        // refused operations given a (wrong) configuration of node 1 leave the handle's binding of node 1 alone
+        c.add(refusedWithEvent("rejoin of the running primary under another data directory", t -> t.cluster.rejoin(
+                t.pg1.nodeConfig(1).dataDirectory(t.s2.dataDirectory().toString()).build()).execute(),
+                "the rejoin target is node \"pg1\" (ID: 1)"));
+        c.add(refusedWithEvent("promote of the primary under another data directory", t -> t.cluster.promote(
+                t.pg1.nodeConfig(1).dataDirectory(t.s2.dataDirectory().toString()).build()).execute(),
+                "is already a primary"));
+        c.add(refusedWithEvent("switchover to the primary under another data directory", t -> t.cluster.switchover(
+                t.pg1.nodeConfig(1).dataDirectory(t.s2.dataDirectory().toString()).build()).execute(),
+                "is already the primary"));
+        c.add(refusedWithEvent("follow of the primary under another data directory", t -> t.cluster.follow(
+                t.pg1.nodeConfig(1).dataDirectory(t.s2.dataDirectory().toString()).build()).execute(),
                 "is the primary and cannot follow"));
         c.add(refused("a failing service_start_command says what it did", t -> new io.repmgr4j.core.host.PgControl(
                 t.good().serviceStartCommand("exit 3").build(), t.s2.runner()).start(java.time.Duration.ofSeconds(20)),
