@@ -266,6 +266,7 @@ public abstract class NodeConfig {
         if (reconnectAttempts() < 0) {
             throw invalid("reconnect_attempts", String.valueOf(reconnectAttempts()), "reconnect_attempts must be 0 or more");
         }
+        InputRules.checkNodeConfig(this);
     }
 
     private static void positive(String key, int value) {
@@ -276,6 +277,6 @@ public abstract class NodeConfig {
 
     private static ReplicationException invalid(String key, String value, String detail) {
         return new ReplicationException(ErrorCode.BAD_CONFIG,
-                "invalid value \"" + value + "\" for \"" + key + "\"", detail, null);
+                "invalid value \"" + InputRules.visible(InputRules.shorten(value)) + "\" for \"" + key + "\"", detail, null);
     }
 }

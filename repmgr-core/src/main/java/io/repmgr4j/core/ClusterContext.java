@@ -85,6 +85,20 @@ final class ClusterContext implements AutoCloseable {
                 (old, fresh) -> new NodeBinding(config, old.runner()));
     }
 
+    /** What the handle holds for a node id, if anything (for {@link TentativeBinding}). */
+    Optional<NodeBinding> binding(int nodeId) {
+        return Optional.ofNullable(bindings.get(nodeId));
+    }
+
+    /** Puts back what {@link #binding} returned earlier: the binding, or none. */
+    void restoreBinding(int nodeId, Optional<NodeBinding> earlier) {
+        if (earlier.isPresent()) {
+            bindings.put(nodeId, earlier.get());
+        } else {
+            bindings.remove(nodeId);
+        }
+    }
+
     /** The configuration of a node the handle was told about. */
     Optional<NodeConfig> config(int nodeId) {
         return Optional.ofNullable(bindings.get(nodeId)).map(NodeBinding::config);
@@ -174,8 +188,17 @@ final class ClusterContext implements AutoCloseable {
         ConnInfo node = io.repmgr4j.core.sync.SyncConnections.localCommit(target); // library writes never wait for a sync standby
         Duration bound = cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout;
         Duration quarter = bound.dividedBy(4);
-        return connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,
+        Connection c = connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,
                 () -> PgConnections.open(node, bound));
+        // every read on it ends by the operation's deadline (IdleConnections clears it when given back)
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) Math.min(Integer.MAX_VALUE, OperationDeadline.socketTimeout().toMillis()));
+        } catch (SQLException e) {
+            Connections.closeQuietly(c);
+            throw new ReplicationException(ErrorCode.DB_CONN, "unable to set a socket timeout on the connection to "
+                    + node.hosts(), e.getMessage(), PgConnections.class.getSimpleName() + " connections must allow it");
+        }
+        return c;
     }
 
     /** A metadata store that writes to the given server. */
@@ -223,20 +246,21 @@ final class ClusterContext implements AutoCloseable {
      * copy serves when the primary is down).
      */
     ConnInfo anyNodeWithMetadata(ConnInfo... extra) {
-        List<String> tried = new ArrayList<>();
+        List<String> withoutSchema = new ArrayList<>();
+        List<io.repmgr4j.sql.ConnectFailures.Failure> failures = new ArrayList<>();
         for (ConnInfo c : candidates(List.of(extra))) {
-            tried.add(c.hosts().toString());
+            String where = c.hosts().stream().map(ConnInfo.HostPort::toString).collect(java.util.stream.Collectors.joining(","));
             try (Connection conn = connect(c)) {
                 if (SchemaInstaller.schemaPresent(conn)) {
                     return c;
                 }
+                withoutSchema.add(where + ": reachable, but it has no repmgr schema");
             } catch (ReplicationException | SQLException e) {
                 LOG.debug("could not read metadata from {}: {}", c.hosts(), e.getMessage());
+                failures.add(io.repmgr4j.sql.ConnectFailures.of(where, e));
             }
         }
-        throw new ReplicationException(ErrorCode.DB_CONN, "unable to read the repmgr metadata from any node",
-                "tried " + String.join(", ", tried),
-                "register the primary first, or give a seed that is reachable and holds the repmgr schema");
+        throw MetadataUnreachable.error(failures, withoutSchema);
     }
 
     /** The node records, from the first reachable node that holds the metadata. */

@@ -87,7 +87,8 @@ final class FollowOperation {
         NodeRecord f = a.follower();
         NodeRecord u = a.upstream();
         String slot = f.slotName().orElse("");
-        String newConninfo = RecoveryConfig.primaryConninfo(f.nodeName(), f.repluser(), u.conninfo()).render();
+        String newConninfo = PrimaryConninfoPassfile.prepare(topo.ctx, f,
+                RecoveryConfig.primaryConninfo(f.nodeName(), f.repluser(), u.conninfo())).render();
         String[] previous = new String[2];
         if (!slot.isEmpty()) {
             run.step("create replication slot \"" + slot + "\" on " + u.describe() + " if missing",
@@ -236,9 +237,16 @@ final class FollowOperation {
                     "the running primary at " + primary.hosts() + " is not registered", null,
                     "name the upstream with upstreamNodeId"));
         }
+        if (up.nodeId() == follower.nodeId() && follower.type() == NodeType.PRIMARY) {
+            throw new ReplicationException(ErrorCode.BAD_CONFIG, follower.describe() + " is the primary and cannot follow",
+                    "standby follow points a standby at a new upstream; " + follower.describe() + " is recorded as the primary"
+                            + (upstreamId.isPresent() ? " and was named as its own upstream" : ", which is the upstream it would follow"),
+                    "to make the primary a standby of another node, switch over to that node, or stop it and rejoin it");
+        }
         if (up.nodeId() == follower.nodeId()) {
             throw new ReplicationException(ErrorCode.BAD_CONFIG, "a node cannot follow itself",
-                    "upstream node ID " + up.nodeId() + " is the standby", "name another node");
+                    "the upstream named, node ID " + up.nodeId() + ", is the standby " + follower.describe() + " itself",
+                    "name another node");
         }
         if (!up.active()) {
             throw new ReplicationException(ErrorCode.FOLLOW_FAIL, "upstream " + up.describe() + " is inactive",

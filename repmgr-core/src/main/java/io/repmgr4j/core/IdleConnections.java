@@ -106,7 +106,7 @@ final class IdleConnections implements AutoCloseable {
                     switch (method.getName()) {
                         case "close":
                             if (returned.compareAndSet(false, true)) {
-                                giveBack(key, real);
+                                giveBack(key, withoutLenderTimeout(real));
                             }
                             return null;
                         case "isClosed":
@@ -122,6 +122,22 @@ final class IdleConnections implements AutoCloseable {
                             }
                     }
                 });
+    }
+
+    /**
+     * The connection with the socket timeout its borrower's operation set cleared (a kept
+     * connection gets its next borrower's); one whose read timed out is closed by the driver
+     * and not kept.
+     */
+    private static Connection withoutLenderTimeout(Connection real) {
+        try {
+            if (!real.isClosed()) {
+                real.setNetworkTimeout(DIRECT, 0);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("could not clear a connection's network timeout: {}", e.getMessage());
+        }
+        return real;
     }
 
     private void giveBack(String key, Connection real) {

@@ -40,7 +40,7 @@ final class Registration {
     }
 
     NodeRecord registerPrimary(NodeConfig config, boolean force, boolean extensionFree) {
-        ctx.bind(config);
+        // bound to the handle only once registered: a refusal leaves the handle as it was
         ConnInfo target = config.conninfo();
         LOG.info("connecting to primary database {}", target.hosts());
         try (Connection conn = ctx.connect(target)) {
@@ -94,6 +94,7 @@ final class Registration {
                 ctx.recordFailure(store, event(config.nodeId(), Events.PRIMARY_REGISTER, false, e.getMessage()));
                 throw e;
             }
+            ctx.bind(config);
             if (created) {
                 ctx.notifyListeners(store.appendEvent(event(config.nodeId(), Events.CLUSTER_CREATED, true, null)));
             }
@@ -108,7 +109,7 @@ final class Registration {
     }
 
     NodeRecord registerStandby(NodeConfig config, OptionalInt upstreamId, boolean force, Optional<Duration> waitAttached) {
-        ctx.bind(config);
+        // bound to the handle only once registered: a refusal leaves the handle as it was
         ConnInfo target = config.conninfo();
         LOG.info("connecting to local node \"{}\" (ID: {})", config.nodeName(), config.nodeId());
         try (Connection conn = ctx.connect(target)) {
@@ -159,6 +160,7 @@ final class Registration {
             }
             return tx.appendEvent(event(config.nodeId(), Events.STANDBY_REGISTER, true, details));
         });
+        ctx.bind(config);
         ctx.notifyListeners(stored);
         LOG.info("standby node \"{}\" (ID: {}) successfully registered", config.nodeName(), config.nodeId());
         return record;
@@ -203,6 +205,7 @@ final class Registration {
                         "choose another node_name, or unregister node " + n.nodeId() + " first");
             }
         }
+        DuplicateServerCheck.check(nodes, config);
     }
 
     NodeRecord unregister(int nodeId, NodeType expected, boolean force) {

@@ -56,7 +56,8 @@ public final class ReplicationClusters {
 
         /** A node to reach the cluster through; several may be given. */
         public Builder seed(ConnInfo seed) {
-            seeds.add(Objects.requireNonNull(seed, "seed"));
+            io.repmgr4j.InputRules.conninfo("seed", Objects.requireNonNull(seed, "seed"));
+            seeds.add(seed);
             return this;
         }
 

@@ -4,6 +4,7 @@ import io.repmgr4j.CloneProgressListener;
 import io.repmgr4j.CloneReport;
 import io.repmgr4j.ConnInfo;
 import io.repmgr4j.ImmutableNodeConfig;
+import io.repmgr4j.InputRules;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationCluster.StandbyClone;
 import io.repmgr4j.plan.OperationReport;
@@ -52,7 +53,8 @@ final class StandbyCloneBuilder implements StandbyClone {
 
     @Override
     public StandbyClone upstreamConninfo(ConnInfo upstream) {
-        this.upstreamConninfo = Optional.of(Objects.requireNonNull(upstream, "upstream"));
+        InputRules.conninfo("upstreamConninfo", Objects.requireNonNull(upstream, "upstream"));
+        this.upstreamConninfo = Optional.of(upstream);
         this.upstreamNodeId = OptionalInt.empty();
         return this;
     }
@@ -74,6 +76,7 @@ final class StandbyCloneBuilder implements StandbyClone {
         if (user == null || user.isBlank()) {
             throw new IllegalArgumentException("the replication user must not be empty");
         }
+        InputRules.name("replication_user", user);
         this.node = ImmutableNodeConfig.copyOf(node).withReplicationUser(user);
         return this;
     }
@@ -81,17 +84,17 @@ final class StandbyCloneBuilder implements StandbyClone {
     @Override
     public StandbyClone basebackupOptions(List<String> options) {
         for (String o : Objects.requireNonNull(options, "options")) {
-            extra.add(Objects.requireNonNull(o, "option"));
+            Objects.requireNonNull(o, "option");
         }
+        InputRules.basebackupOptions(options);
+        extra.addAll(options);
         return this;
     }
 
     @Override
     public StandbyClone serverSetting(String name, String value) {
         Objects.requireNonNull(value, "value");
-        if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_.]*")) {
-            throw new IllegalArgumentException("not a setting name: " + name);
-        }
+        InputRules.serverSetting(name, value);
         settings.put(name.toLowerCase(Locale.ROOT), value);
         return this;
     }
@@ -148,7 +151,12 @@ final class StandbyCloneBuilder implements StandbyClone {
     @Override
     public CloneReport execute() {
         checkOpen.run();
-        return cloning.execute(options());
+        CloneOptions o = options();
+        Duration deadline = o.copyTimeout().plus(o.startTimeout().orElse(Duration.ZERO))
+                .plus(o.streamingTimeout().orElse(Duration.ZERO)).plus(DEFAULT_START_TIMEOUT);
+        try (OperationDeadline d = OperationDeadline.enter(deadline)) {
+            return cloning.execute(o);
+        }
     }
 
     private static Duration positive(Duration d, String what) {

@@ -114,7 +114,8 @@ final class StandbyCloning {
     private Prepared prepare(CloneOptions o) {
         long t0 = System.nanoTime();
         NodeConfig node = o.node();
-        ctx.bind(node);
+        // not bound to the handle here: a dry run or a refused clone leaves the handle's
+        // node configurations as they were (execute binds once the checks passed)
         CommandRunner runner = ctx.runner(node.nodeId());
         PgControl control = new PgControl(node, runner);
         String dir = node.dataDirectory();
@@ -551,6 +552,7 @@ final class StandbyCloning {
             recordEvent(p, null, false, "standby clone refused: " + e.getMessage());
             throw e;
         }
+        ctx.bind(node);
         Upstream up = p.upstream().orElseThrow();
         StepRunner steps = new StepRunner();
         List<String> warnings = new ArrayList<>();
@@ -718,7 +720,7 @@ final class StandbyCloning {
         List<String> argv = new ArrayList<>(List.of("sh", "-c", COPY_SH, "sh", p.node().dataDirectory(),
                 recovery.replacedSettingsPattern(), chmod ? "1" : "0"));
         argv.addAll(p.argv());
-        Command cmd = Command.of(argv).withStdin(recovery.settingsText()).withTimeout(o.copyTimeout()).withEnv("LC_ALL", "C")
+        Command cmd = Command.of(argv).withStdin(recovery.stdinText()).withTimeout(o.copyTimeout()).withEnv("LC_ALL", "C")
                 .withOutputListener((stream, line) -> {
                     if (line.equals(COPY_DONE)) {
                         copyEnd.set(System.nanoTime());

@@ -40,8 +40,8 @@ final class TopologyBuilders {
     }
 
     ReplicationCluster.StandbyPromotion promote(NodeConfig node) {
-        ctx.bind(Objects.requireNonNull(node, "node"));
-        return promote(node.nodeId());
+        Objects.requireNonNull(node, "node");
+        return TentativeBinding.wrap(ctx, node, ReplicationCluster.StandbyPromotion.class, promote(node.nodeId()));
     }
 
     ReplicationCluster.StandbyPromotion promote(int nodeId) {
@@ -77,14 +77,16 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return promote.run(nodeId, siblingsFollow, force, timeout, false);
+                try (OperationDeadline d = OperationDeadline.within(timeout)) {
+                    return promote.run(nodeId, siblingsFollow, force, timeout, false);
+                }
             }
         };
     }
 
     ReplicationCluster.StandbyFollow follow(NodeConfig standby) {
-        ctx.bind(Objects.requireNonNull(standby, "standby"));
-        return follow(standby.nodeId());
+        Objects.requireNonNull(standby, "standby");
+        return TentativeBinding.wrap(ctx, standby, ReplicationCluster.StandbyFollow.class, follow(standby.nodeId()));
     }
 
     ReplicationCluster.StandbyFollow follow(int nodeId) {
@@ -113,14 +115,16 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return follow.run(nodeId, upstream, timeout, false);
+                try (OperationDeadline d = OperationDeadline.within(timeout)) {
+                    return follow.run(nodeId, upstream, timeout, false);
+                }
             }
         };
     }
 
     ReplicationCluster.StandbySwitchover switchover(NodeConfig target) {
-        ctx.bind(Objects.requireNonNull(target, "target"));
-        return switchover(target.nodeId());
+        Objects.requireNonNull(target, "target");
+        return TentativeBinding.wrap(ctx, target, ReplicationCluster.StandbySwitchover.class, switchover(target.nodeId()));
     }
 
     ReplicationCluster.StandbySwitchover switchover(int targetId) {
@@ -177,14 +181,16 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return switchover.run(targetId, options(), false);
+                try (OperationDeadline d = OperationDeadline.enter(timeout)) {
+                    return switchover.run(targetId, options(), false);
+                }
             }
         };
     }
 
     ReplicationCluster.NodeRejoin rejoin(NodeConfig node) {
-        ctx.bind(Objects.requireNonNull(node, "node"));
-        return new ReplicationCluster.NodeRejoin() {
+        Objects.requireNonNull(node, "node");
+        return TentativeBinding.wrap(ctx, node, ReplicationCluster.NodeRejoin.class, new ReplicationCluster.NodeRejoin() {
             private Optional<ConnInfo> target = Optional.empty();
             private OptionalInt targetId = OptionalInt.empty();
             private boolean forceRewind;
@@ -232,8 +238,10 @@ final class TopologyBuilders {
             @Override
             public OperationReport execute() {
                 checkOpen.run();
-                return rejoin.run(node, target, targetId, forceRewind, recoverCrashed, timeout, false);
+                try (OperationDeadline d = OperationDeadline.within(timeout)) {
+                    return rejoin.run(node, target, targetId, forceRewind, recoverCrashed, timeout, false);
+                }
             }
-        };
+        });
     }
 }

@@ -121,11 +121,23 @@ public final class JdbcMetadataStore implements MetadataStore {
         });
     }
 
+    /** Statement logging off before a write whose conninfo holds a password (see {@link QuietStatements}). */
+    private static void quietIfSecret(Connection c, NodeRecord node) {
+        if (node.conninfo().password().isPresent()) {
+            try {
+                QuietStatements.apply(c);
+            } catch (SQLException e) {
+                throw SqlErrors.map("unable to turn statement logging off", e);
+            }
+        }
+    }
+
     @Override
     public void insertNode(NodeRecord node) {
         Objects.requireNonNull(node, "node");
         String action = "unable to insert the record of node " + node.nodeId();
         runner.run(action, c -> {
+            quietIfSecret(c, node);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO repmgr.nodes (" + NODE_COLUMNS + ")"
                     + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setInt(1, node.nodeId());
@@ -144,6 +156,7 @@ public final class JdbcMetadataStore implements MetadataStore {
         String action = "unable to update the record of node " + node.nodeId();
         runner.run(action, c -> {
             int n;
+            quietIfSecret(c, node);
             try (PreparedStatement ps = c.prepareStatement("UPDATE repmgr.nodes SET upstream_node_id = ?, active = ?,"
                     + " node_name = ?, type = ?, location = ?, priority = ?, conninfo = ?, repluser = ?, slot_name = ?,"
                     + " config_file = ? WHERE node_id = ?")) {

@@ -42,6 +42,8 @@ import org.postgresql.PGProperty;
  *       read-write/primary → primary, read-only/standby → secondary,
  *       prefer-standby → preferSecondary.</li>
  * </ul>
+ * With no {@code password}, the password file libpq would read ({@code passfile}, else
+ * {@code PGPASSFILE}, else {@code ~/.pgpass}) gives it ({@link PassFile}).
  * Other keywords are ignored. No password ever appears in a message this class produces.
  *
  * <p>Stateless; thread-safe.
@@ -126,7 +128,7 @@ public final class PgConnections {
         Objects.requireNonNull(info, "info");
         Properties p = new Properties();
         info.user().ifPresent(u -> PGProperty.USER.set(p, u));
-        info.password().ifPresent(pw -> PGProperty.PASSWORD.set(p, pw));
+        info.password().or(() -> passFilePassword(info)).ifPresent(pw -> PGProperty.PASSWORD.set(p, pw));
         for (String key : PASSED_THROUGH) {
             info.get(key).ifPresent(v -> p.setProperty(key, v));
         }
@@ -148,6 +150,20 @@ public final class PgConnections {
                 .orElse(DEFAULT_APPLICATION_NAME));
         targetServerType(info).ifPresent(t -> PGProperty.TARGET_SERVER_TYPE.set(p, t));
         return p;
+    }
+
+    /**
+     * The password libpq would take from the password file ({@code passfile}, else
+     * {@code PGPASSFILE}, else {@code ~/.pgpass}; see {@link PassFile}) for the first host.
+     */
+    private static Optional<String> passFilePassword(ConnInfo info) {
+        Optional<java.nio.file.Path> file = PassFile.location(info, System.getenv());
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        HostPort first = info.hosts().get(0);
+        String user = info.user().orElse(System.getProperty("user.name", ""));
+        return PassFile.lookup(file.get(), first.host(), first.port(), info.dbname().orElse(user), user);
     }
 
     /** The connect timeout in seconds pgjdbc gets; 0 means none. */
@@ -216,8 +232,12 @@ public final class PgConnections {
     static ReplicationException connectFailure(ConnInfo info, SQLException e) {
         String where = targets(info).stream().map(HostPort::toString).collect(Collectors.joining(","));
         String detail = info.maskIn(Objects.requireNonNullElse(e.getMessage(), e.getClass().getName()));
-        return new ReplicationException(ErrorCode.DB_CONN, "unable to connect to " + where, detail, CONNECT_HINT,
-                masked(e, info));
+        ConnectFailures.Cause cause = ConnectFailures.cause(Objects.requireNonNullElse(e.getSQLState(), ""), detail, e);
+        if (e.getSQLState() != null && !detail.contains(e.getSQLState())) {
+            detail = detail + " [SQLSTATE " + e.getSQLState() + "]";
+        }
+        return new ReplicationException(ErrorCode.DB_CONN, "unable to connect to " + where, detail,
+                cause == ConnectFailures.Cause.OTHER ? CONNECT_HINT : ConnectFailures.hint(cause), masked(e, info));
     }
 
     /**

@@ -209,7 +209,7 @@ class PgConnectionsTest {
         ReplicationException e = PgConnections.connectFailure(c, driver);
         assertThat(e.code()).isEqualTo(ErrorCode.DB_CONN);
         assertThat(e.getMessage()).isEqualTo("unable to connect to h1:5433,h2:5433");
-        assertThat(e.detail()).contains("could not use password " + ConnInfo.MASK);
+        assertThat(e.detail()).hasValue("could not use password " + ConnInfo.MASK + " [SQLSTATE 28P01]");
         assertThat(((SQLException) e.getCause()).getSQLState()).isEqualTo("28P01");
         assertThat(e.getCause().getStackTrace()).isEqualTo(driver.getStackTrace());
         assertThat(stackTraceOf(e)).doesNotContain(SECRET).contains("inner " + ConnInfo.MASK);

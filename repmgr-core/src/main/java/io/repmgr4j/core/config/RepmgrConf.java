@@ -496,6 +496,11 @@ public final class RepmgrConf {
                         "every line of repmgr.conf is key=value, a # comment, or blank");
             }
             i = skipBlanks(l, i);
+            if (INCLUDES.contains(key)) {
+                // "include 'file'" (no '=') is PostgreSQL's own spelling: refuse the directive, not its syntax
+                throw src.bad("\"" + key + "\" in " + src.at(ln) + " is not supported",
+                        "repmgr4j reads a single repmgr.conf", "copy the included settings into " + src.name);
+            }
             if (i == n || l.charAt(i) != '=') {
                 throw src.bad("syntax error in " + src.at(ln) + ": missing \"=\" after \"" + key + "\"",
                         "every line of repmgr.conf is key=value, a # comment, or blank",

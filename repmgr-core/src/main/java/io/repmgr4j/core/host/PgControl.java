@@ -19,8 +19,20 @@ import java.util.regex.Pattern;
  * {@link CommandRunner}: with repmgr.conf's {@code service_*_command} when set, else
  * with {@code pg_ctl} on the node's data directory, and PostgreSQL's programs from
  * {@code pg_bindir} (else PATH). Every wait is bounded. Thread-safe.
+ *
+ * <p>No shell ever sees the data directory. {@code pg_ctl start} starts postgres through
+ * {@code sh -c 'exec "postgres" -D "DIR" < /dev/null >> "LOG" 2>&1'}, with {@code DIR}
+ * (when given as {@code -D}) and the log file spliced between double quotes, where
+ * {@code $(...)}, backticks, {@code "} and {@code \} are live. So pg_ctl never gets
+ * {@code -D}: the directory travels in {@code PGDATA} (which pg_ctl and postgres read, and
+ * the shell line never contains), pg_ctl runs in the data directory and gets the log file
+ * as the relative {@code log/repmgr4j-server.log}. The programs' path ({@code pg_bindir})
+ * is in that shell line too, which is why {@code InputRules} refuses shell-active
+ * characters there.
  */
 public final class PgControl {
+    /** The server log pg_ctl writes, relative to the data directory (pg_ctl runs there). */
+    private static final String SERVER_LOG = "log/repmgr4j-server.log";
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
 
     /** How pg_ctl stops a server. */
@@ -78,7 +90,7 @@ public final class PgControl {
 
     /** True when pg_ctl finds a server running on the data directory. */
     public boolean isRunning() {
-        CommandResult r = runner.run(Command.of(tool("pg_ctl"), "status", "-D", node.dataDirectory())
+        CommandResult r = runner.run(onDataDirectory(Command.of(tool("pg_ctl"), "status"))
                 .withTimeout(Duration.ofSeconds(30)));
         return r.exitCode() == 0 && !r.timedOut();
     }
@@ -90,8 +102,7 @@ public final class PgControl {
         }
         NodeHost host = new NodeHost(runner);
         host.mkdirs(node.dataDirectory() + "/log", 0700);
-        return pgCtl("start", timeout, "start", "-w", "-t", seconds(timeout), "-D", node.dataDirectory(),
-                "-l", serverLogFile());
+        return pgCtl("start", timeout, "start", "-w", "-t", seconds(timeout), "-l", SERVER_LOG);
     }
 
     /**
@@ -108,7 +119,7 @@ public final class PgControl {
         }
         NodeHost host = new NodeHost(runner);
         host.mkdirs(node.dataDirectory() + "/log", 0700);
-        pgCtl("start", timeout, "start", "-W", "-D", node.dataDirectory(), "-l", serverLogFile());
+        pgCtl("start", timeout, "start", "-W", "-l", SERVER_LOG);
         return true;
     }
 
@@ -117,17 +128,24 @@ public final class PgControl {
         if (node.serviceStopCommand().isPresent() && mode != StopMode.IMMEDIATE) {
             return shell("stop", node.serviceStopCommand().get(), timeout);
         }
-        return pgCtl("stop", timeout, "stop", "-w", "-t", seconds(timeout), "-D", node.dataDirectory(),
-                "-m", mode.name().toLowerCase());
+        return pgCtl("stop", timeout, "stop", "-w", "-t", seconds(timeout), "-m", mode.name().toLowerCase());
     }
 
-    /** Restarts the server (fast shutdown), waiting up to {@code timeout}. */
+    /**
+     * Restarts the server (fast shutdown), waiting up to {@code timeout}: a stop, then a
+     * {@link #start(Duration)}. Not {@code pg_ctl restart}: that starts postgres again with
+     * the options it finds in {@code postmaster.opts}, spliced into its {@code sh -c}
+     * line, and a server someone else started with {@code -D DIR} has its directory there
+     * (see the class comment).
+     */
     public CommandResult restart(Duration timeout) {
         if (node.serviceRestartCommand().isPresent()) {
             return shell("restart", node.serviceRestartCommand().get(), timeout);
         }
-        return pgCtl("restart", timeout, "restart", "-w", "-t", seconds(timeout), "-D", node.dataDirectory(),
-                "-m", "fast", "-l", serverLogFile());
+        long t0 = System.nanoTime();
+        pgCtl("stop", timeout, "stop", "-w", "-t", seconds(timeout), "-m", "fast");
+        Duration left = timeout.minusNanos(System.nanoTime() - t0);
+        return start(left.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : left);
     }
 
     /** Makes the server re-read its configuration. */
@@ -136,7 +154,7 @@ public final class PgControl {
         if (node.serviceReloadCommand().isPresent()) {
             return shell("reload", node.serviceReloadCommand().get(), t);
         }
-        return pgCtl("reload", t, "reload", "-D", node.dataDirectory());
+        return pgCtl("reload", t, "reload");
     }
 
     /** pg_controldata of the node's data directory. */
@@ -172,7 +190,7 @@ public final class PgControl {
         List<String> argv = new ArrayList<>();
         argv.add(tool("pg_ctl"));
         argv.addAll(List.of(args));
-        CommandResult r = runner.run(Command.of(argv).withTimeout(timeout.plusSeconds(10)));
+        CommandResult r = runner.run(onDataDirectory(Command.of(argv)).withTimeout(timeout.plusSeconds(10)));
         if (!r.succeeded()) {
             String detail = r.timedOut() ? "pg_ctl did not return within " + timeout.toSeconds() + " s" : r.lastErrorLine();
             if (action.equals("start") || action.equals("restart")) {
@@ -191,10 +209,23 @@ public final class PgControl {
             throw new ReplicationException(action.equals("stop") ? ErrorCode.NO_RESTART : ErrorCode.LOCAL_COMMAND,
                     "unable to " + action + " the server of node \"" + node.nodeName() + "\" (ID: " + node.nodeId()
                             + ") with service_" + action + "_command",
-                    r.timedOut() ? "the command did not return within " + timeout.toSeconds() + " s" : r.lastErrorLine(),
+                    r.timedOut() ? "the command did not return within " + timeout.toSeconds() + " s"
+                            : "\"" + io.repmgr4j.InputRules.shorten(command) + "\" exited with code " + r.exitCode()
+                                    + (r.lastErrorLine().isBlank() ? " and printed nothing on stderr" : ": " + r.lastErrorLine()),
                     "check service_" + action + "_command in the node's configuration");
         }
         return r;
+    }
+
+    /**
+     * A pg_ctl command on the node's data directory: the directory in {@code PGDATA}, never
+     * as {@code -D}; a start or restart also runs in it, for its relative log file (see the
+     * class comment).
+     */
+    private Command onDataDirectory(Command pgCtl) {
+        Command c = pgCtl.withEnv("PGDATA", node.dataDirectory());
+        String action = pgCtl.argv().get(1);
+        return action.equals("start") ? c.withWorkingDirectory(node.dataDirectory()) : c;
     }
 
     private static String seconds(Duration d) {

@@ -29,10 +29,28 @@ public final class RecoveryConfig {
 
     private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
 
+    /**
+     * The password file the library writes into a standby's data directory (mode 0600) when
+     * its upstream's conninfo carries a password: primary_conninfo then names it with
+     * {@code passfile=} instead of holding the password, so the server never logs the
+     * password ("parameter "primary_conninfo" changed to ..." on a reload) and
+     * {@code SHOW primary_conninfo} never shows it. pg_basebackup and pg_rewind copy it along
+     * with the directory, which is right: every node of a cluster has the same roles.
+     */
+    public static final String PASSFILE = "repmgr4j.pgpass";
+    /** How {@link #WRITE_SH} tells the password file's line from the settings on its standard input. */
+    static final String PASSFILE_MARK = "repmgr4j-passfile:";
+
     private final Map<String, String> settings;
+    private final Optional<String> passfileLine;
 
     private RecoveryConfig(Map<String, String> settings) {
+        this(settings, Optional.empty());
+    }
+
+    private RecoveryConfig(Map<String, String> settings, Optional<String> passfileLine) {
         this.settings = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+        this.passfileLine = passfileLine;
     }
 
     /**
@@ -42,10 +60,40 @@ public final class RecoveryConfig {
      */
     public static RecoveryConfig streamingFrom(NodeConfig node, ConnInfo upstream, Optional<String> slotName) {
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("primary_conninfo", primaryConninfo(node, upstream).render());
+        ConnInfo primary = primaryConninfo(node, upstream);
+        Optional<String> line = Optional.empty();
+        if (primary.password().isPresent()) {
+            line = Optional.of(passfileLine(primary));
+            primary = withPassfile(primary, node.dataDirectory());
+        }
+        s.put("primary_conninfo", primary.render());
         s.put("recovery_target_timeline", "latest");
         s.put("primary_slot_name", slotName.orElse(""));
-        return new RecoveryConfig(s);
+        return new RecoveryConfig(s, line);
+    }
+
+    /**
+     * The line of a libpq password file that gives {@code conninfo}'s user its password on
+     * any host, port and database ({@code *:*:*:user:password}, {@code :} and {@code \}
+     * escaped): a cluster's nodes share their roles, so one line serves every upstream.
+     */
+    public static String passfileLine(ConnInfo conninfo) {
+        return "*:*:*:" + passfileEscape(conninfo.user().orElse("*")) + ":" + passfileEscape(conninfo.password().orElseThrow());
+    }
+
+    private static String passfileEscape(String v) {
+        return v.replace("\\", "\\\\").replace(":", "\\:");
+    }
+
+    /** {@code conninfo} without its password, naming the data directory's {@link #PASSFILE} instead. */
+    public static ConnInfo withPassfile(ConnInfo conninfo, String dataDirectory) {
+        String dir = dataDirectory.endsWith("/") ? dataDirectory : dataDirectory + "/";
+        return conninfo.without("password").with("passfile", dir + PASSFILE);
+    }
+
+    /** The password file's line this configuration writes with its settings, if any (secret: never log it). */
+    public Optional<String> passfileLine() {
+        return passfileLine;
     }
 
     /** The primary_conninfo a node uses to stream from an upstream. */
@@ -75,7 +123,7 @@ public final class RecoveryConfig {
         }
         Map<String, String> s = new LinkedHashMap<>(settings);
         s.put(setting.toLowerCase(Locale.ROOT), value);
-        return new RecoveryConfig(s);
+        return new RecoveryConfig(s, passfileLine);
     }
 
     /** The settings, name to value (primary_conninfo may hold a password: never log them). */
@@ -108,7 +156,12 @@ public final class RecoveryConfig {
             + "  : > \"$t\" || exit 1\n"
             + "fi\n"
             // the settings are appended by the shell itself (one process less than cat)
-            + "{ while IFS= read -r l || [ -n \"$l\" ]; do printf '%s\\n' \"$l\"; done >> \"$t\" && mv -f -- \"$t\" \"$f\""
+            // a line marked as the password file's goes into $d/repmgr4j.pgpass (0600 by the umask)
+            + "pf=0\n"
+            + "{ while IFS= read -r l || [ -n \"$l\" ]; do case $l in\n"
+            + "  " + PASSFILE_MARK + "*) printf '%s\\n' \"${l#" + PASSFILE_MARK + "}\" > \"$d/" + PASSFILE + "\" || pf=1 ;;\n"
+            + "  *) printf '%s\\n' \"$l\" ;;\n"
+            + "esac; done >> \"$t\" && [ $pf = 0 ] && mv -f -- \"$t\" \"$f\""
             + " && : > \"$d/standby.signal\"; } || { rm -f -- \"$t\"; exit 1; }\n";
 
     /**
@@ -118,7 +171,7 @@ public final class RecoveryConfig {
      */
     public void writeTo(NodeHost host, String dataDirectory) {
         CommandResult r = host.runner().run(Command.of("sh", "-c", "d=$1; p=$2\n" + WRITE_SH, "sh", dataDirectory,
-                replacedSettingsPattern()).withStdin(settingsText()).withTimeout(WRITE_TIMEOUT));
+                replacedSettingsPattern()).withStdin(stdinText()).withTimeout(WRITE_TIMEOUT));
         if (!r.succeeded()) {
             throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "writing the recovery configuration into \""
                     + dataDirectory + "\" failed on " + host.runner().describe(),
@@ -146,6 +199,14 @@ public final class RecoveryConfig {
         return sb.toString();
     }
 
+    /**
+     * What {@link #WRITE_SH} reads on standard input: the password file's line, marked, when
+     * there is one, then {@link #settingsText()}. Secret: never log it.
+     */
+    public String stdinText() {
+        return passfileLine.map(l -> PASSFILE_MARK + l + "\n").orElse("") + settingsText();
+    }
+
     /** A value as postgresql.conf quotes it: in single quotes, with ' doubled and \ escaped. */
     public static String quote(String value) {
         return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
@@ -153,7 +214,7 @@ public final class RecoveryConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof RecoveryConfig r && r.settings.equals(settings);
+        return o instanceof RecoveryConfig r && r.settings.equals(settings) && r.passfileLine.equals(passfileLine);
     }
 
     @Override
