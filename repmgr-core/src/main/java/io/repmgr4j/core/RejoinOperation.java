@@ -51,7 +51,7 @@ final class RejoinOperation {
     private static final Duration CRASH_RECOVERY_TIMEOUT = Duration.ofHours(1);
     private static final Duration AHEAD_TIMEOUT = Duration.ofSeconds(90);
     private static final Set<String> CRASHED_AS_STANDBY = Set.of("in archive recovery");
-    private static final String ASIDE = ".repmgr4j-aside";
+    private static final String ASIDE = RecoveryConfig.SET_ASIDE_SUFFIX;
     /** Exit codes of the scripts below when their own part failed (not the program they wrap). */
     private static final int SET_ASIDE_FAILED = 91;
     private static final int PUT_BACK_FAILED = 92;

@@ -1,9 +1,12 @@
 package io.repmgr4j.core.daemon;
 
+import io.repmgr4j.ErrorCode;
 import io.repmgr4j.FencingMode;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.core.host.NodeHost;
 import io.repmgr4j.core.host.PgControl;
+import io.repmgr4j.core.host.RecoveryConfig;
+import io.repmgr4j.ReplicationException;
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
 import io.repmgr4j.spi.CommandRunner;
@@ -121,12 +124,14 @@ final class Fence {
                     : new Result(true, "server stopped; its start as a read-only standby failed: " + start.lastErrorLine());
         }
         String t = String.valueOf(STEP_TIMEOUT.toSeconds());
+        // pg_ctl never gets -D or an absolute log path: its own sh -c line would expand them (see PgControl)
         String script = "umask 077; : > \"$1/standby.signal\" && cat > \"$1/" + MARKER + "\" || exit 90\n"
-                + "\"$2\" stop -D \"$1\" -m fast -w -t \"$4\" >/dev/null || \"$2\" stop -D \"$1\" -m immediate -w -t \"$4\""
+                + "export PGDATA=\"$1\"; cd \"$1\" || exit 91\n"
+                + "\"$2\" stop -m fast -w -t \"$4\" >/dev/null || \"$2\" stop -m immediate -w -t \"$4\""
                 + " >/dev/null || exit 91\n"
                 + "mkdir -p \"$(dirname \"$3\")\"\n"
-                + "exec \"$2\" start -D \"$1\" -w -t \"$4\" -l \"$3\" -o \"-c primary_conninfo=\" >/dev/null";
-        CommandResult r = runner.run(Command.of("sh", "-c", script, "sh", dir, pg.tool("pg_ctl"), pg.serverLogFile(), t)
+                + "exec \"$2\" start -w -t \"$4\" -l \"$3\" -o \"-c primary_conninfo=\" >/dev/null";
+        CommandResult r = runner.run(Command.of("sh", "-c", script, "sh", dir, pg.tool("pg_ctl"), PgControl.SERVER_LOG, t)
                 .withStdin(marker.encode() + "\n").withTimeout(STEP_TIMEOUT.multipliedBy(2)));
         if (r.succeeded()) {
             return new Result(true, "restarted as a read-only standby without upstream (standby.signal, primary_conninfo empty)");
@@ -146,9 +151,19 @@ final class Fence {
      * starts as a read-only standby (an old primary whose cluster promoted another node).
      */
     synchronized void placeSignal(Marker marker) {
-        NodeHost host = new NodeHost(runner);
-        host.writeFile(self.dataDirectory() + "/" + MARKER, marker.encode() + "\n", 0600);
-        host.writeFile(self.dataDirectory() + "/standby.signal", "", 0600);
+        // a rejoin's crash recovery sets standby.signal aside while postgres --single runs (single-user mode
+        // refuses standby mode): writing it back then would break that recovery, and the rejoin makes the
+        // node a standby anyway
+        String aside = RecoveryConfig.STANDBY_SIGNAL + RecoveryConfig.SET_ASIDE_SUFFIX;
+        String script = "[ -e \"$1/" + aside + "\" ] && exit 93\n"
+                + "umask 077; cat > \"$1/" + MARKER + "\" && : > \"$1/standby.signal\"";
+        CommandResult r = runner.run(Command.of("sh", "-c", script, "sh", self.dataDirectory())
+                .withStdin(marker.encode() + "\n").withTimeout(STEP_TIMEOUT));
+        if (!r.succeeded()) {
+            throw new ReplicationException(ErrorCode.LOCAL_COMMAND, "could not write standby.signal into "
+                    + self.dataDirectory(), r.exitCode() == 93 ? "a rejoin's crash recovery is running on this node"
+                    : r.lastErrorLine(), "none needed if a rejoin is running; otherwise check the directory's permissions");
+        }
     }
 
     /** The marker of a readonly fence, if the data directory holds one. */
@@ -165,11 +180,12 @@ final class Fence {
     synchronized Result lift() {
         String t = String.valueOf(STEP_TIMEOUT.toSeconds());
         String script = "rm -f \"$1/standby.signal\" || exit 90\n"
-                + "\"$2\" stop -D \"$1\" -m fast -w -t \"$4\" >/dev/null || exit 91\n"
-                + "\"$2\" start -D \"$1\" -w -t \"$4\" -l \"$3\" >/dev/null || exit 92\n"
+                + "export PGDATA=\"$1\"; cd \"$1\" || exit 91\n"
+                + "\"$2\" stop -m fast -w -t \"$4\" >/dev/null || exit 91\n"
+                + "\"$2\" start -w -t \"$4\" -l \"$3\" >/dev/null || exit 92\n"
                 + "rm -f \"$1/" + MARKER + "\"";
         CommandResult r = runner.run(Command.of("sh", "-c", script, "sh", self.dataDirectory(), pg.tool("pg_ctl"),
-                pg.serverLogFile(), t).withTimeout(STEP_TIMEOUT.multipliedBy(2)));
+                PgControl.SERVER_LOG, t).withTimeout(STEP_TIMEOUT.multipliedBy(2)));
         return r.succeeded() ? new Result(true, "standby.signal removed, server restarted as primary on the same timeline")
                 : new Result(false, "lifting the fence failed (exit " + r.exitCode() + "): " + r.lastErrorLine());
     }

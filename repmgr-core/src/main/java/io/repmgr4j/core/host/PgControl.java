@@ -32,7 +32,7 @@ import java.util.regex.Pattern;
  */
 public final class PgControl {
     /** The server log pg_ctl writes, relative to the data directory (pg_ctl runs there). */
-    private static final String SERVER_LOG = "log/repmgr4j-server.log";
+    public static final String SERVER_LOG = "log/repmgr4j-server.log";
     private static final Pattern VERSION = Pattern.compile("\\(PostgreSQL\\) (\\d+)(?:\\.(\\d+))?");
 
     /** How pg_ctl stops a server. */
@@ -61,7 +61,7 @@ public final class PgControl {
 
     /** Where pg_ctl writes the server's log when the library starts it: {@code <data_directory>/log/repmgr4j-server.log}. */
     public String serverLogFile() {
-        return node.dataDirectory() + "/log/repmgr4j-server.log";
+        return node.dataDirectory() + "/" + SERVER_LOG;
     }
 
     /** The major version a program reports ({@code pg_basebackup --version} → 15). */

@@ -26,6 +26,8 @@ public final class RecoveryConfig {
     /** The file PostgreSQL's ALTER SYSTEM keeps; settings here override postgresql.conf. */
     public static final String AUTO_CONF = "postgresql.auto.conf";
     public static final String STANDBY_SIGNAL = "standby.signal";
+    /** Suffix of a recovery signal file set aside while a rejoin's crash recovery runs (single-user mode). */
+    public static final String SET_ASIDE_SUFFIX = ".repmgr4j-aside";
 
     private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(30);
 
