@@ -68,6 +68,12 @@ public abstract class DaemonOptions {
     /** Called when this daemon finds two writable primaries (see {@link FencingHook}). */
     public abstract Optional<FencingHook> fencingHook();
 
+    /** Serve HTTP health endpoints here (replaces the node's {@code http_*} settings). Default: the node's, else off. */
+    public abstract Optional<HttpEndpoint> http();
+
+    /** What {@code /metrics} of the HTTP endpoint serves (the {@code repmgr-metrics} module gives one). */
+    public abstract Optional<io.repmgr4j.spi.MetricsText> metrics();
+
     @Value.Check
     protected void check() {
         positive("monitorInterval", monitorInterval());

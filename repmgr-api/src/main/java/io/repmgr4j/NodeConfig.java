@@ -72,6 +72,9 @@ public abstract class NodeConfig {
     /** {@code follow_command}; {@code %n} stands for the new upstream's node id. */
     public abstract Optional<String> followCommand();
 
+    /** repmgr4j's {@code http_listen_address}, {@code http_port}, ... keys: the daemon's HTTP health endpoints. */
+    public abstract Optional<HttpEndpoint> http();
+
     /** {@code monitor_interval_secs}. */
     @Value.Default
     public int monitorIntervalSecs() {

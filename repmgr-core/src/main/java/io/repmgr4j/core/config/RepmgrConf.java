@@ -148,6 +148,10 @@ public final class RepmgrConf {
             "service_restart_command", "service_reload_command", "event_notification_command", "event_notifications",
             "ssh_options", "log_file", "log_level");
 
+    /** repmgr4j's own keys for the daemon's HTTP health endpoints (see {@link io.repmgr4j.HttpEndpoint}). */
+    static final Set<String> HTTP_KEYS = Set.of("http_listen_address", "http_port", "http_user", "http_password",
+            "http_keystore", "http_keystore_password");
+
     /** A parsed configuration and the warnings found while reading it. Immutable; thread-safe. */
     public record Result(NodeConfig config, List<String> warnings) {
         public Result {
@@ -230,7 +234,7 @@ public final class RepmgrConf {
                 throw src.bad("\"" + it.key + "\" in " + src.at(it.line) + " is not supported",
                         "repmgr4j reads a single repmgr.conf", "copy the included settings into " + sourceName);
             }
-            if (!KNOWN.contains(it.key)) {
+            if (!KNOWN.contains(it.key) && !HTTP_KEYS.contains(it.key)) {
                 if (DEPRECATED.containsKey(it.key)) {
                     warnings.add(src.mask(DEPRECATED.get(it.key) + " (" + src.at(it.line) + ")"));
                 } else if (!IGNORED.contains(it.key) && !it.key.startsWith(IGNORED_PREFIX)) {
@@ -253,6 +257,8 @@ public final class RepmgrConf {
 
         // values first, in file order, so that the first bad line is the one reported
         var b = NodeConfig.builder(); // the builder's class is not public: no name for it here
+        var http = io.repmgr4j.HttpEndpoint.builder();
+        Set<String> httpSet = new java.util.TreeSet<>();
         List<Item> inFileOrder = new ArrayList<>(items.values());
         inFileOrder.sort(Comparator.comparingInt(Item::line));
         for (Item it : inFileOrder) {
@@ -288,8 +294,25 @@ public final class RepmgrConf {
                 case "ssh_options" -> it.ifSet(b::sshOptions);
                 case "log_file" -> it.ifSet(b::logFile);
                 case "log_level" -> it.ifSet(v -> b.logLevel(it.logLevel(v)));
+                case "http_listen_address" -> it.ifSet(http::listenAddress);
+                case "http_port" -> http.port(it.integer(1));
+                case "http_user" -> it.ifSet(http::user);
+                case "http_password" -> it.ifSet(http::password);
+                case "http_keystore" -> it.ifSet(v -> http.keystore(java.nio.file.Path.of(v)));
+                case "http_keystore_password" -> it.ifSet(http::keystorePassword);
                 default -> throw new IllegalStateException("no setter for known key " + it.key);
             }
+            if (HTTP_KEYS.contains(it.key)) {
+                httpSet.add(it.key);
+            }
+        }
+        if (!httpSet.isEmpty()) {
+            if (!httpSet.contains("http_port")) {
+                throw src.bad("http_port is not set, but " + String.join(", ", httpSet) + " is", "the daemon's health"
+                        + " endpoints are on when http_port is set", "add http_port = 8008 (a free port), or remove "
+                        + String.join(", ", httpSet));
+            }
+            b.http(http.build());
         }
 
         List<String> missing = REQUIRED.stream().filter(k -> !items.containsKey(k)).collect(Collectors.toList());

@@ -36,6 +36,8 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     private NodeMonitor monitor;
     private Thread loop;
     private ExecutorService probePool;
+    private HealthPoller healthPoller;
+    private io.repmgr4j.core.http.HealthServer httpServer;
 
     DefaultFailoverDaemon(NodeConfig config, DaemonOptions options, ClusterAccess access,
                           Consumer<DefaultFailoverDaemon> onClose) {
@@ -69,9 +71,12 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
                 return t;
             });
             NodeMonitor m = new NodeMonitor(settings, access, sink, options.fencingHook(), pool);
+            healthPoller = new HealthPoller(config, access, settings.checkTimeout());
             try {
+                startHttp(settings, m);
                 m.startup();
             } catch (RuntimeException e) {
+                stopHttp();
                 m.stop();
                 m.closeConnections();
                 pool.shutdownNow();
@@ -90,6 +95,77 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     @Override
     public DaemonState state() {
         return state;
+    }
+
+    @Override
+    public java.util.Optional<io.repmgr4j.NodeHealth> health() {
+        HealthPoller p = healthPoller;
+        return p == null || state != DaemonState.RUNNING ? java.util.Optional.empty() : p.current();
+    }
+
+    /** Starts the HTTP health endpoints when configured (DaemonOptions.http, else the node's http_* settings). */
+    private void startHttp(DaemonSettings settings, NodeMonitor m) {
+        java.util.Optional<io.repmgr4j.HttpEndpoint> ep = options.http().or(config::http);
+        if (ep.isEmpty()) {
+            return;
+        }
+        healthPoller.current(); // starts polling now, so the first health check has an answer
+        Duration stale = settings.checkTimeout().plusSeconds(1);
+        Duration liveFor = max(Duration.ofSeconds(30), settings.monitorInterval().multipliedBy(10));
+        httpServer = io.repmgr4j.core.http.HealthServer.start(ep.get(), new io.repmgr4j.core.http.HealthSource() {
+            @Override
+            public NodeConfig node() {
+                return config;
+            }
+
+            @Override
+            public io.repmgr4j.DaemonStatus status() {
+                return DefaultFailoverDaemon.this.status();
+            }
+
+            @Override
+            public java.util.Optional<io.repmgr4j.NodeHealth> health() {
+                return DefaultFailoverDaemon.this.health();
+            }
+
+            @Override
+            public Duration staleAfter() {
+                return stale;
+            }
+
+            @Override
+            public boolean alive() {
+                if (state != DaemonState.RUNNING) {
+                    return false;
+                }
+                Thread t = loop;
+                return t != null && t.isAlive() && System.nanoTime() - m.lastLoopNanos() < liveFor.toNanos();
+            }
+
+            @Override
+            public io.repmgr4j.ClusterStatus cluster(Duration timeout) {
+                return access.show(timeout);
+            }
+
+            @Override
+            public java.util.Optional<io.repmgr4j.spi.MetricsText> metrics() {
+                return options.metrics();
+            }
+        });
+    }
+
+    private void stopHttp() {
+        if (httpServer != null) {
+            httpServer.close();
+            httpServer = null;
+        }
+        if (healthPoller != null) {
+            healthPoller.close();
+        }
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     @Override
@@ -136,6 +212,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     }
 
     private void stopRunning() {
+        stopHttp();
         monitor.stop();
         join(loop, 5_000);
         if (loop.isAlive()) {

@@ -105,6 +105,8 @@ final class NodeMonitor implements Runnable {
     private volatile Instant upstreamLastSeen;
     private volatile boolean paused;
     private volatile int term;
+    /** When the loop last began a cycle (System.nanoTime), for the liveness check. */
+    private volatile long lastLoopNanos = System.nanoTime();
 
     private List<NodeRecord> nodes = List.of();
     private Instant localDownSince;
@@ -270,12 +272,17 @@ final class NodeMonitor implements Runnable {
         wake.release();
     }
 
+    long lastLoopNanos() {
+        return lastLoopNanos;
+    }
+
     // ------------------------------------------------------------------ the loop
 
     @Override
     public void run() {
         while (!stopping) {
             long started = System.nanoTime();
+            lastLoopNanos = started;
             try {
                 cycle();
             } catch (Stop e) {
