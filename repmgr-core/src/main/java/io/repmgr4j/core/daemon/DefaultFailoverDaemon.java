@@ -129,6 +129,11 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
             }
 
             @Override
+            public boolean primaryConfirmed() {
+                return m.primaryConfirmed();
+            }
+
+            @Override
             public Duration staleAfter() {
                 return stale;
             }

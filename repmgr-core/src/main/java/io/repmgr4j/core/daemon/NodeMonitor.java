@@ -107,6 +107,8 @@ final class NodeMonitor implements Runnable {
     private volatile int term;
     /** When the loop last began a cycle (System.nanoTime), for the liveness check. */
     private volatile long lastLoopNanos = System.nanoTime();
+    /** A primary cycle found no other writable primary since the server last came up as primary (health endpoints). */
+    private volatile boolean primaryConfirmed;
 
     private List<NodeRecord> nodes = List.of();
     private Instant localDownSince;
@@ -276,6 +278,10 @@ final class NodeMonitor implements Runnable {
         return lastLoopNanos;
     }
 
+    boolean primaryConfirmed() {
+        return primaryConfirmed;
+    }
+
     // ------------------------------------------------------------------ the loop
 
     @Override
@@ -342,6 +348,7 @@ final class NodeMonitor implements Runnable {
     private RecoveryProgress checkLocal() {
         RecoveryProgress prog = readLocal();
         if (prog == null) {
+            primaryConfirmed = false;
             if (localDownSince == null) {
                 localDownSince = Instant.now();
                 roleBeforeLocalDown = localRole;
@@ -354,6 +361,9 @@ final class NodeMonitor implements Runnable {
             return null;
         }
         NodeType role = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
+        if (role != NodeType.PRIMARY) {
+            primaryConfirmed = false;
+        }
         if (localDownSince != null) {
             long secs = Duration.between(localDownSince, Instant.now()).toSeconds();
             localDownSince = null;
@@ -1141,6 +1151,7 @@ final class NodeMonitor implements Runnable {
                 .toList();
         Optional<SplitBrain> split = checkSplitBrain(kids, attached);
         if (split.isPresent() && split.get().stale().nodeId() == self.nodeId()) {
+            primaryConfirmed = false;
             mode = DaemonMode.SPLIT_BRAIN;
             knownPrimary = split.get().current().conninfo();
             if (!selfStaleReported) {
@@ -1151,6 +1162,7 @@ final class NodeMonitor implements Runnable {
             return;
         }
         selfStaleReported = false;
+        primaryConfirmed = true;
         if (mode != DaemonMode.MONITORING) {
             mode = DaemonMode.MONITORING;
         }

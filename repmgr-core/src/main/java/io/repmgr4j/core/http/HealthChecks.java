@@ -26,7 +26,8 @@ import java.util.Set;
  * <ul>
  * <li>{@code /}, {@code /primary}, {@code /read-write}, {@code /leader}: 200 only on the
  *     legitimate primary: the server answers, is not in recovery, the metadata on it names
- *     this node the primary, and the daemon runs and does not see two primaries;</li>
+ *     this node the primary, and the daemon runs and its last check of the other nodes,
+ *     made since the server last came up writable, found no other writable primary;</li>
  * <li>{@code /replica}: 200 on a standby whose WAL receiver streams, with optional
  *     {@code lag} (bytes or a size such as {@code 16MB}) and {@code tag_<key>=<value>}
  *     filters ({@code tag_location}, {@code tag_priority}, {@code tag_failover},
@@ -165,7 +166,7 @@ final class HealthChecks {
 
     private boolean primary() {
         DaemonStatus st = source.status();
-        if (st.state() != DaemonState.RUNNING || st.mode() == DaemonMode.SPLIT_BRAIN) {
+        if (st.state() != DaemonState.RUNNING || st.mode() == DaemonMode.SPLIT_BRAIN || !source.primaryConfirmed()) {
             return false;
         }
         return fresh().map(h -> h.legitimatePrimary(source.node().nodeId())).orElse(false);
@@ -216,7 +217,7 @@ final class HealthChecks {
         m.put("node_id", st.nodeId());
         m.put("node_name", st.nodeName());
         m.put("legitimate_primary", h.map(x -> x.legitimatePrimary(st.nodeId())).orElse(false)
-                && st.mode() != DaemonMode.SPLIT_BRAIN);
+                && st.mode() != DaemonMode.SPLIT_BRAIN && source.primaryConfirmed());
         m.put("metadata_primary_id", h.map(NodeHealth::metadataPrimaryId).orElse(java.util.OptionalInt.empty()));
         m.put("timeline", h.map(NodeHealth::timeline).orElse(OptionalLong.empty()));
         m.put("streaming", h.map(NodeHealth::streaming).orElse(false));

@@ -25,6 +25,12 @@ public interface HealthSource {
     /** The daemon's last look at its server; empty before the first. */
     Optional<NodeHealth> health();
 
+    /**
+     * Whether the daemon's last primary check, since the server last came up writable,
+     * found no other writable primary (a restarted old primary is not one until then).
+     */
+    boolean primaryConfirmed();
+
     /** A look at the server older than this counts as none (the server may hang). */
     Duration staleAfter();
 
