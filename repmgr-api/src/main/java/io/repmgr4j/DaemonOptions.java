@@ -74,6 +74,9 @@ public abstract class DaemonOptions {
     /** What {@code /metrics} of the HTTP endpoint serves (the {@code repmgr-metrics} module gives one). */
     public abstract Optional<io.repmgr4j.spi.MetricsText> metrics();
 
+    /** Told when this node becomes or stops being the primary, or follows a new upstream (see {@link io.repmgr4j.spi.RoleChangeListener}). */
+    public abstract java.util.List<io.repmgr4j.spi.RoleChangeListener> roleChangeListeners();
+
     @Value.Check
     protected void check() {
         positive("monitorInterval", monitorInterval());

@@ -75,6 +75,16 @@ public abstract class NodeConfig {
     /** repmgr4j's {@code http_listen_address}, {@code http_port}, ... keys: the daemon's HTTP health endpoints. */
     public abstract Optional<HttpEndpoint> http();
 
+    /**
+     * repmgr4j's {@code vip}: a virtual IPv4 address with its prefix ({@code 10.0.0.100/24})
+     * that the daemon adds to {@link #vipInterface()} while this node is the legitimate
+     * primary and removes when it stops being it.
+     */
+    public abstract Optional<String> vip();
+
+    /** repmgr4j's {@code vip_interface}: the network interface the {@link #vip()} goes on ({@code eth0}). */
+    public abstract Optional<String> vipInterface();
+
     /** {@code monitor_interval_secs}. */
     @Value.Default
     public int monitorIntervalSecs() {
@@ -201,6 +211,7 @@ public abstract class NodeConfig {
         if (reconnectAttempts() < 0) {
             throw invalid("reconnect_attempts", String.valueOf(reconnectAttempts()), "reconnect_attempts must be 0 or more");
         }
+        VirtualIp.parse(vip(), vipInterface());
     }
 
     private static void positive(String key, int value) {

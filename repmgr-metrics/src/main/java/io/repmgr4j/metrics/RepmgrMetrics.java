@@ -34,11 +34,12 @@ import java.util.function.ToDoubleFunction;
  *     {@code repmgr.node.up} (the server answers), {@code repmgr.node.timeline},
  *     {@code repmgr.replication.lag.bytes}, {@code repmgr.replication.lag.seconds} (NaN
  *     off a standby), {@code repmgr.daemon.running}, {@code repmgr.daemon.paused},
- *     {@code repmgr.daemon.split.brain}, {@code repmgr.voting.term};</li>
+ *     {@code repmgr.daemon.split.brain}, {@code repmgr.node.fenced} (daemon mode {@code FENCED}, with the
+ *     fencing feature), {@code repmgr.voting.term};</li>
  * <li>counters: {@code repmgr.events} (tags {@code event}, {@code successful}),
  *     {@code repmgr.failovers} (successful {@code repmgrd_failover_promote}),
  *     {@code repmgr.switchovers} (successful {@code standby_switchover}),
- *     {@code repmgr.fences} (successful events whose type contains {@code fence});</li>
+ *     {@code repmgr.fences} (successful {@code primary_fenced}, recorded by the fencing feature);</li>
  * <li>timer {@code repmgr.operation} (tags {@code operation}, {@code outcome}) of every
  *     operation report handed to {@link #record(OperationReport)}.</li>
  * </ul>
@@ -74,7 +75,7 @@ public final class RepmgrMetrics implements EventListener {
         this.failovers = Counter.builder("repmgr.failovers").description("automatic failovers that promoted a standby")
                 .register(registry);
         this.switchovers = Counter.builder("repmgr.switchovers").description("successful switchovers").register(registry);
-        this.fences = Counter.builder("repmgr.fences").description("nodes fenced (events whose type contains 'fence')")
+        this.fences = Counter.builder("repmgr.fences").description("primaries fenced by their daemon (primary_fenced)")
                 .register(registry);
     }
 
@@ -111,7 +112,8 @@ public final class RepmgrMetrics implements EventListener {
             }
             meters.add(gauge("repmgr.node.primary", "1 on the legitimate primary (writable, the metadata's primary, no split brain)",
                     daemon, tags, d -> health(d).map(h -> h.legitimatePrimary(d.nodeId())
-                            && d.status().mode() != DaemonMode.SPLIT_BRAIN ? 1.0 : 0.0).orElse(0.0)));
+                            && d.status().mode() != DaemonMode.SPLIT_BRAIN && !d.status().mode().name().equals("FENCED")
+                            ? 1.0 : 0.0).orElse(0.0)));
             meters.add(gauge("repmgr.node.up", "1 while the node's server answers", daemon, tags,
                     d -> health(d).map(h -> h.running() ? 1.0 : 0.0).orElse(0.0)));
             meters.add(gauge("repmgr.node.timeline", "the server's timeline", daemon, tags,
@@ -129,6 +131,8 @@ public final class RepmgrMetrics implements EventListener {
                     d -> d.status().paused() ? 1.0 : 0.0));
             meters.add(gauge("repmgr.daemon.split.brain", "1 while this node is a primary beside the cluster's current one",
                     daemon, tags, d -> d.status().mode() == DaemonMode.SPLIT_BRAIN ? 1.0 : 0.0));
+            meters.add(gauge("repmgr.node.fenced", "1 while the daemon keeps its server fenced (mode FENCED)", daemon, tags,
+                    d -> d.status().mode().name().equals("FENCED") ? 1.0 : 0.0));
             meters.add(gauge("repmgr.voting.term", "the cluster's voting term as this daemon last read it", daemon, tags,
                     d -> d.status().votingTerm()));
             bound.put(daemon.nodeId(), meters);
@@ -184,7 +188,7 @@ public final class RepmgrMetrics implements EventListener {
         } else if (event.event().equals(Events.STANDBY_SWITCHOVER)) {
             switchovers.increment();
         }
-        if (event.event().contains("fence")) {
+        if (event.event().equals("primary_fenced")) {
             fences.increment();
         }
     }

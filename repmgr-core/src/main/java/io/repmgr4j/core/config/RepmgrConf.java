@@ -150,7 +150,7 @@ public final class RepmgrConf {
 
     /** repmgr4j's own keys for the daemon's HTTP health endpoints (see {@link io.repmgr4j.HttpEndpoint}). */
     static final Set<String> HTTP_KEYS = Set.of("http_listen_address", "http_port", "http_user", "http_password",
-            "http_keystore", "http_keystore_password");
+            "http_keystore", "http_keystore_password", "vip", "vip_interface");
 
     /** A parsed configuration and the warnings found while reading it. Immutable; thread-safe. */
     public record Result(NodeConfig config, List<String> warnings) {
@@ -300,9 +300,11 @@ public final class RepmgrConf {
                 case "http_password" -> it.ifSet(http::password);
                 case "http_keystore" -> it.ifSet(v -> http.keystore(java.nio.file.Path.of(v)));
                 case "http_keystore_password" -> it.ifSet(http::keystorePassword);
+                case "vip" -> it.ifSet(b::vip);
+                case "vip_interface" -> it.ifSet(b::vipInterface);
                 default -> throw new IllegalStateException("no setter for known key " + it.key);
             }
-            if (HTTP_KEYS.contains(it.key)) {
+            if (HTTP_KEYS.contains(it.key) && it.key.startsWith("http_")) {
                 httpSet.add(it.key);
             }
         }

@@ -37,6 +37,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     private Thread loop;
     private ExecutorService probePool;
     private HealthPoller healthPoller;
+    private RoleChanges roleChanges;
     private io.repmgr4j.core.http.HealthServer httpServer;
 
     DefaultFailoverDaemon(NodeConfig config, DaemonOptions options, ClusterAccess access,
@@ -70,13 +71,24 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
                 t.setDaemon(true);
                 return t;
             });
-            NodeMonitor m = new NodeMonitor(settings, access, sink, options.fencingHook(), pool);
+            java.util.concurrent.atomic.AtomicReference<NodeMonitor> mon = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.List<io.repmgr4j.spi.RoleChangeListener> roleListeners = new java.util.ArrayList<>();
+            io.repmgr4j.VirtualIp.of(config).ifPresent(v -> roleListeners.add(new VipAction(v, access.runner(config.nodeId()),
+                    config.nodeName(), () -> mon.get() != null && mon.get().primaryConfirmed())));
+            roleListeners.addAll(options.roleChangeListeners());
+            roleChanges = new RoleChanges(config, roleListeners);
+            boolean hooks = roleChanges.active() || config.promoteCommand().isPresent() || config.followCommand().isPresent();
+            NodeMonitor m = new NodeMonitor(settings, hooks ? RoleCommands.wrap(access, roleChanges) : access, sink,
+                    options.fencingHook(), pool);
+            m.useRoleChanges(roleChanges);
+            mon.set(m);
             healthPoller = new HealthPoller(config, access, settings.checkTimeout());
             try {
                 startHttp(settings, m);
                 m.startup();
             } catch (RuntimeException e) {
                 stopHttp();
+                roleChanges.close(0);
                 m.stop();
                 m.closeConnections();
                 pool.shutdownNow();
@@ -232,6 +244,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
             LOG.debug("[{}] could not record the shutdown: {}", config.nodeName(), e.toString());
         }
         monitor.closeConnections();
+        roleChanges.close();
         probePool.shutdownNow();
         try {
             probePool.awaitTermination(5, TimeUnit.SECONDS);

@@ -109,6 +109,7 @@ final class NodeMonitor implements Runnable {
     private volatile long lastLoopNanos = System.nanoTime();
     /** A primary cycle found no other writable primary since the server last came up as primary (health endpoints). */
     private volatile boolean primaryConfirmed;
+    private volatile RoleChanges roleChanges;
 
     private List<NodeRecord> nodes = List.of();
     private Instant localDownSince;
@@ -278,6 +279,19 @@ final class NodeMonitor implements Runnable {
         return lastLoopNanos;
     }
 
+    /** Gives the role change listeners (set before {@link #startup()}). */
+    void useRoleChanges(RoleChanges r) {
+        this.roleChanges = r;
+    }
+
+    private void confirmPrimary(boolean now, String reason) {
+        primaryConfirmed = now;
+        RoleChanges r = roleChanges;
+        if (r != null) {
+            r.primary(now, reason);
+        }
+    }
+
     boolean primaryConfirmed() {
         return primaryConfirmed;
     }
@@ -348,7 +362,7 @@ final class NodeMonitor implements Runnable {
     private RecoveryProgress checkLocal() {
         RecoveryProgress prog = readLocal();
         if (prog == null) {
-            primaryConfirmed = false;
+            confirmPrimary(false, "its server does not answer");
             if (localDownSince == null) {
                 localDownSince = Instant.now();
                 roleBeforeLocalDown = localRole;
@@ -362,7 +376,7 @@ final class NodeMonitor implements Runnable {
         }
         NodeType role = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
         if (role != NodeType.PRIMARY) {
-            primaryConfirmed = false;
+            confirmPrimary(false, "its server is in recovery");
         }
         if (localDownSince != null) {
             long secs = Duration.between(localDownSince, Instant.now()).toSeconds();
@@ -1151,7 +1165,7 @@ final class NodeMonitor implements Runnable {
                 .toList();
         Optional<SplitBrain> split = checkSplitBrain(kids, attached);
         if (split.isPresent() && split.get().stale().nodeId() == self.nodeId()) {
-            primaryConfirmed = false;
+            confirmPrimary(false, "another node is the cluster's primary");
             mode = DaemonMode.SPLIT_BRAIN;
             knownPrimary = split.get().current().conninfo();
             if (!selfStaleReported) {
@@ -1162,7 +1176,9 @@ final class NodeMonitor implements Runnable {
             return;
         }
         selfStaleReported = false;
-        primaryConfirmed = true;
+        boolean recorded = node(self.nodeId()).map(n -> n.type() == NodeType.PRIMARY && n.active()).orElse(false);
+        confirmPrimary(recorded, recorded ? "writable, recorded as the primary, no other primary found"
+                : "the metadata does not record it as the primary");
         if (mode != DaemonMode.MONITORING) {
             mode = DaemonMode.MONITORING;
         }

@@ -27,7 +27,8 @@ import java.util.Set;
  * <li>{@code /}, {@code /primary}, {@code /read-write}, {@code /leader}: 200 only on the
  *     legitimate primary: the server answers, is not in recovery, the metadata on it names
  *     this node the primary, and the daemon runs and its last check of the other nodes,
- *     made since the server last came up writable, found no other writable primary;</li>
+ *     made since the server last came up writable, found no other writable primary, and
+ *     it has not fenced the server (mode {@code FENCED}, where the fencing feature is present);</li>
  * <li>{@code /replica}: 200 on a standby whose WAL receiver streams, with optional
  *     {@code lag} (bytes or a size such as {@code 16MB}) and {@code tag_<key>=<value>}
  *     filters ({@code tag_location}, {@code tag_priority}, {@code tag_failover},
@@ -166,10 +167,16 @@ final class HealthChecks {
 
     private boolean primary() {
         DaemonStatus st = source.status();
-        if (st.state() != DaemonState.RUNNING || st.mode() == DaemonMode.SPLIT_BRAIN || !source.primaryConfirmed()) {
+        if (st.state() != DaemonState.RUNNING || st.mode() == DaemonMode.SPLIT_BRAIN || fenced(st)
+                || !source.primaryConfirmed()) {
             return false;
         }
         return fresh().map(h -> h.legitimatePrimary(source.node().nodeId())).orElse(false);
+    }
+
+    /** The daemon fenced its server (DaemonMode FENCED of the fencing feature, looked up by name so this compiles without it). */
+    static boolean fenced(DaemonStatus st) {
+        return st.mode().name().equals("FENCED");
     }
 
     private boolean replica(Filter f) {
@@ -217,7 +224,8 @@ final class HealthChecks {
         m.put("node_id", st.nodeId());
         m.put("node_name", st.nodeName());
         m.put("legitimate_primary", h.map(x -> x.legitimatePrimary(st.nodeId())).orElse(false)
-                && st.mode() != DaemonMode.SPLIT_BRAIN && source.primaryConfirmed());
+                && st.mode() != DaemonMode.SPLIT_BRAIN && !fenced(st) && source.primaryConfirmed());
+        m.put("fenced", fenced(st));
         m.put("metadata_primary_id", h.map(NodeHealth::metadataPrimaryId).orElse(java.util.OptionalInt.empty()));
         m.put("timeline", h.map(NodeHealth::timeline).orElse(OptionalLong.empty()));
         m.put("streaming", h.map(NodeHealth::streaming).orElse(false));

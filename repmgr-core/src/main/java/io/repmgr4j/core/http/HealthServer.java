@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * same status code, no body); other methods get 405, unknown paths 404, bad parameters
  * 400, each with a JSON body saying why. See {@link HealthChecks} for the rules.
  *
- * <p>Requests are served by two threads ({@code repmgr4j-http-<id>-N}). The JDK server's
+ * <p>Each connection carries one request ({@code Connection: close}). Requests are served by two threads ({@code repmgr4j-http-<id>-N}). The JDK server's
  * timeouts for reading a request and writing a response are set to 10 s through its
  * system properties {@code sun.net.httpserver.maxReqTime} / {@code maxRspTime} when
  * these are not set already (they are read once per JVM, when the first server starts).
@@ -211,6 +211,9 @@ public final class HealthServer implements AutoCloseable {
     private static void send(HttpExchange ex, HealthChecks.Answer a, boolean noBody) throws IOException {
         ex.getResponseHeaders().set("Content-Type", a.contentType());
         ex.getResponseHeaders().set("Cache-Control", "no-store");
+        // one request per connection: health checkers (HAProxy, keepalived) connect anew for each check anyway, and
+        // no client is left holding a kept-alive connection that the server's timers may close under it
+        ex.getResponseHeaders().set("Connection", "close");
         if (noBody) {
             ex.sendResponseHeaders(a.status(), -1);
             return;
