@@ -47,6 +47,11 @@ import java.util.OptionalLong;
  * the primary's daemon, at 200 requests per second from one bounded local loop (a new
  * connection per request, as HAProxy checks), for 10 s.
  *
+ * <p>A second HAProxy with the same checks plus {@link HaProxy.Builder#failFast} (redispatch,
+ * layer-4 observation) and a second writer run beside the first:
+ * {@code first_commit_after_writable_haproxy_failfast_ms}. {@code primary_endpoint_after_writable_ms}:
+ * from writable to the new primary's {@code /primary} answering 200.
+ *
  * <p>The virtual IP is not measured here (it needs network namespaces; see VipNamespaceTest).
  * Options: {@code --rounds N} (default 5).
  */
@@ -67,7 +72,9 @@ public final class RoutingLbBenchmark {
             throw new IllegalArgumentException("--rounds must be 1 or more");
         }
         List<Long> gaps = new ArrayList<>();
+        List<Long> gapsFast = new ArrayList<>();
         List<Long> outages = new ArrayList<>();
+        List<Long> endpoint = new ArrayList<>();
         long p99;
         int rejections;
         try (PgReplicaSet set = PgReplicaSet.start(3, b -> b.setting("wal_retrieve_retry_interval", "200ms"))) {
@@ -86,28 +93,36 @@ public final class RoutingLbBenchmark {
                 cluster.registerStandby(config(set.server("pg2"), ids)).waitUntilAttached(Duration.ofSeconds(30)).execute();
                 cluster.registerStandby(config(set.server("pg3"), ids)).waitUntilAttached(Duration.ofSeconds(30)).execute();
                 HaProxy.Builder lb = HaProxy.builder();
+                HaProxy.Builder lbFast = HaProxy.builder().failFast(true);
                 for (PgServer s : set.servers()) {
                     DaemonOptions o = DaemonOptions.builder().monitorInterval(Duration.ofMillis(500))
                             .reconnectInterval(Duration.ofMillis(200))
                             .http(HttpEndpoint.builder().port(ports.get(s)).build()).build();
                     daemons.add(cluster.daemon(config(s, ids), o).start());
                     lb.server(s.name(), s, ports.get(s));
+                    lbFast.server(s.name(), s, ports.get(s));
                 }
-                try (HaProxy haproxy = lb.start()) {
-                    PgWriter writer = startWriter(haproxy, set.server("pg1"));
-                    try (writer) {
+                try (HaProxy haproxy = lb.start(); HaProxy haproxyFast = lbFast.start()) {
+                    PgWriter writer = startWriter(haproxy, set.server("pg1"), 1);
+                    PgWriter writerFast = startWriter(haproxyFast, set.server("pg1"), 1_000_000_000L);
+                    try (writer; writerFast) {
                         writer.awaitCommits(20, Duration.ofSeconds(20));
+                        writerFast.awaitCommits(20, Duration.ofSeconds(20));
                         PgServer primary = set.server("pg1");
                         for (int r = 1; r <= rounds; r++) {
-                            long[] round = killRound(set, cluster, ids, writer, primary);
+                            long[] round = killRound(set, cluster, ids, ports, writer, writerFast, primary);
                             primary = set.servers().get((int) round[2]);
                             gaps.add(round[0]);
                             outages.add(round[1]);
-                            System.out.printf("round %d: new primary %s, kill to writable %d ms, writable to first commit"
-                                    + " through haproxy %d ms%n", r, primary.name(), round[1], round[0]);
+                            endpoint.add(round[3]);
+                            gapsFast.add(round[4]);
+                            System.out.printf("round %d: new primary %s, kill to writable %d ms, writable to /primary 200 %d ms,"
+                                    + " writable to first commit through haproxy %d ms (fail-fast haproxy %d ms)%n", r,
+                                    primary.name(), round[1], round[3], round[0], round[4]);
                         }
                         writer.stop();
-                        rejections = writer.readOnlyRejections();
+                        writerFast.stop();
+                        rejections = writer.readOnlyRejections() + writerFast.readOnlyRejections();
                         p99 = healthP99(ports.get(primary));
                     }
                 }
@@ -120,8 +135,12 @@ public final class RoutingLbBenchmark {
                 + " rise 1, httpchk GET /primary; writer every 10 ms through haproxy");
         System.out.println("rounds=" + rounds);
         System.out.println("kill_to_writable_runs_ms=" + outages);
+        System.out.println("primary_endpoint_after_writable_runs_ms=" + endpoint);
         System.out.println("first_commit_after_writable_haproxy_runs_ms=" + gaps);
+        System.out.println("first_commit_after_writable_haproxy_failfast_runs_ms=" + gapsFast);
         Stats.figure("readonly_rejections", rejections);
+        Stats.figure("primary_endpoint_after_writable_ms", Stats.median(endpoint));
+        Stats.figure("first_commit_after_writable_haproxy_failfast_ms", Stats.median(gapsFast));
         Stats.figure("first_commit_after_writable_haproxy_ms", Stats.median(gaps));
         Stats.figure("health_endpoint_p99_us", p99);
     }
@@ -132,11 +151,11 @@ public final class RoutingLbBenchmark {
                 .failover(FailoverMode.AUTOMATIC).monitorIntervalSecs(1).reconnectAttempts(3).reconnectInterval(1).build();
     }
 
-    private static PgWriter startWriter(HaProxy haproxy, PgServer any) throws InterruptedException {
+    private static PgWriter startWriter(HaProxy haproxy, PgServer any, long firstId) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (true) {
             try {
-                return PgWriter.startVia(haproxy.host(), haproxy.port(), any, Duration.ofMillis(10));
+                return PgWriter.startVia(haproxy.host(), haproxy.port(), any, Duration.ofMillis(10), firstId);
             } catch (RuntimeException e) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("no connection through haproxy: " + e.getMessage() + "\n" + haproxy.log(), e);
@@ -146,14 +165,16 @@ public final class RoutingLbBenchmark {
         }
     }
 
-    /** {writable-to-first-commit ms, kill-to-writable ms, index of the new primary}. */
-    private static long[] killRound(PgReplicaSet set, ReplicationCluster cluster, Map<PgServer, Integer> ids, PgWriter writer,
-                                    PgServer primary) throws SQLException, InterruptedException {
+    /** {writable-to-first-commit ms, kill-to-writable ms, index of the new primary, writable-to-/primary-200 ms, the same as the first through the fail-fast haproxy}. */
+    private static long[] killRound(PgReplicaSet set, ReplicationCluster cluster, Map<PgServer, Integer> ids,
+                                    Map<PgServer, Integer> ports, PgWriter writer, PgWriter writerFast, PgServer primary)
+            throws SQLException, InterruptedException {
         List<PgServer> standbys = set.servers().stream().filter(s -> s != primary).toList();
         for (PgServer s : standbys) {
             primary.waitForStreaming(s, Duration.ofSeconds(60));
         }
         writer.awaitCommits(50, Duration.ofSeconds(60));
+        writerFast.awaitCommits(50, Duration.ofSeconds(60));
         List<Connection> watch = new ArrayList<>();
         try {
             for (PgServer s : standbys) {
@@ -175,25 +196,44 @@ public final class RoutingLbBenchmark {
                         if (!rs.getBoolean(1)) {
                             writableAt = System.nanoTime();
                             winner = i;
+                            if (Boolean.getBoolean("routing.trace")) {
+                                System.out.println(java.time.LocalTime.now() + " new primary writable");
+                            }
                         }
                     }
                 }
                 Thread.sleep(2);
             }
+            PgServer winnerServer = standbys.get(winner);
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+            HttpRequest check = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(winnerServer) + "/primary"))
+                    .timeout(Duration.ofSeconds(2)).build();
+            long endpointAt = 0;
             OptionalLong first = OptionalLong.empty();
-            while (first.isEmpty()) {
+            OptionalLong firstFast = OptionalLong.empty();
+            while (first.isEmpty() || firstFast.isEmpty() || endpointAt == 0) {
+                if (endpointAt == 0) {
+                    try {
+                        if (http.send(check, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                            endpointAt = System.nanoTime();
+                        }
+                    } catch (IOException e) {
+                        // not answering yet
+                    }
+                }
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("no commit through haproxy within 2 minutes of the kill");
                 }
                 first = writer.firstCommitAfter(writableAt);
+                firstFast = writerFast.firstCommitAfter(writableAt);
                 Thread.sleep(2);
             }
-            PgServer winnerServer = standbys.get(winner);
             cluster.rejoin(config(primary, ids)).forceRewind(true).recoverCrashedNode(true).timeout(Duration.ofSeconds(120))
                     .execute();
             winnerServer.waitForStreaming(primary, Duration.ofSeconds(60));
             return new long[] {(first.getAsLong() - writableAt) / 1_000_000, (writableAt - t0) / 1_000_000,
-                    set.servers().indexOf(winnerServer)};
+                    set.servers().indexOf(winnerServer), (endpointAt - writableAt) / 1_000_000,
+                    (firstFast.getAsLong() - writableAt) / 1_000_000};
         } finally {
             for (Connection c : watch) {
                 c.close();

@@ -120,6 +120,7 @@ public final class HaProxy implements AutoCloseable {
         private int fall = 2;
         private int rise = 1;
         private Duration startTimeout = Duration.ofSeconds(15);
+        private boolean failFast;
 
         private Builder() {
         }
@@ -159,6 +160,18 @@ public final class HaProxy implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Beyond Patroni's example: {@code option redispatch} and {@code retries 2} (a connection
+         * refused by a server that is still marked up goes to another server at once, instead of
+         * being retried on the same one after HAProxy's one-second turn-around), and
+         * {@code observe layer4 error-limit 1 on-error mark-down} (one refused connection marks
+         * the server down before its health checks fail twice). Default off.
+         */
+        public Builder failFast(boolean on) {
+            this.failFast = on;
+            return this;
+        }
+
         /** The configuration text for a frontend on {@code port}. */
         String render(int port) {
             StringBuilder sb = new StringBuilder();
@@ -168,8 +181,15 @@ public final class HaProxy implements AutoCloseable {
             sb.append("listen primary\n    bind 127.0.0.1:").append(port).append('\n');
             sb.append("    option httpchk GET ").append(checkPath).append('\n');
             sb.append("    http-check expect status 200\n");
+            if (failFast) {
+                sb.append("    option redispatch\n    retries 2\n");
+            }
             sb.append("    default-server inter ").append(inter.toMillis()).append("ms fall ").append(fall).append(" rise ")
-                    .append(rise).append(" on-marked-down shutdown-sessions\n");
+                    .append(rise).append(" on-marked-down shutdown-sessions");
+            if (failFast) {
+                sb.append(" observe layer4 error-limit 1 on-error mark-down");
+            }
+            sb.append('\n');
             for (Server s : servers) {
                 sb.append("    server ").append(s.name).append(' ').append(s.host).append(':').append(s.port)
                         .append(" maxconn 100 check port ").append(s.checkPort).append('\n');

@@ -48,6 +48,7 @@ public final class PgWriter implements AutoCloseable {
     private final List<long[]> commits = new ArrayList<>(); // {id, nanoTime}
     private final Thread thread;
     private volatile int failures;
+    private volatile long firstId = 1;
     private final java.util.concurrent.atomic.AtomicInteger readOnlyRejections = new java.util.concurrent.atomic.AtomicInteger();
 
     private PgWriter(String url, Properties props, Duration interval) {
@@ -90,6 +91,14 @@ public final class PgWriter implements AutoCloseable {
      * the user and password of {@code server}'s place.
      */
     public static PgWriter startVia(String host, int port, PgServer server, Duration interval) {
+        return startVia(host, port, server, interval, 1);
+    }
+
+    /**
+     * {@link #startVia(String, int, PgServer, Duration)} numbering its rows from
+     * {@code firstId}: two writers sharing the table, each with its own range.
+     */
+    public static PgWriter startVia(String host, int port, PgServer server, Duration interval, long firstId) {
         String url = "jdbc:postgresql://" + host + ":" + port + "/" + Place.DATABASE
                 + "?connectTimeout=2&loginTimeout=5&socketTimeout=10&ApplicationName=repmgr4j-writer";
         Properties props = new Properties();
@@ -105,6 +114,7 @@ public final class PgWriter implements AutoCloseable {
         } catch (SQLException e) {
             throw new PgTestkitException("cannot create " + TABLE + " through " + host + ":" + port + ": " + e.getMessage(), e);
         }
+        w.firstId = firstId;
         w.thread.start();
         return w;
     }
@@ -115,7 +125,7 @@ public final class PgWriter implements AutoCloseable {
     }
 
     private void loop() {
-        long next = 1;
+        long next = firstId;
         Connection c = null;
         try {
             while (running.get()) {

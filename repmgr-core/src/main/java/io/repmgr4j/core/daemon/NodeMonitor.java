@@ -1072,6 +1072,7 @@ final class NodeMonitor implements Runnable {
         try {
             access.topology().promote(self, failed, s.promoteTimeout(), sink::announceOnly);
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
+            confirmPrimary(true, "promoted by its daemon"); // the promotion checked the old primary is down; routing may follow now
         } catch (ReplicationException e) {
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
                     + e.getMessage() + e.detail().map(d -> ": " + d).orElse(""), EventSink.Context.NONE);
