@@ -61,7 +61,11 @@ import org.slf4j.LoggerFactory;
  * {@code service_reload_command}, {@code event_notification_command},
  * {@code event_notifications} (comma list), {@code ssh_options}, {@code log_file},
  * {@code log_level}. Booleans are {@code true/false}, {@code on/off}, {@code yes/no} or
- * {@code 1/0}, any case. Other keys that repmgr 5.x knows are accepted and ignored
+ * {@code 1/0}, any case. repmgr4j's own keys: {@code http_listen_address}, {@code http_port},
+ * {@code http_user}, {@code http_password}, {@code http_keystore}, {@code http_keystore_password}
+ * (the daemon's health endpoints, see {@link io.repmgr4j.HttpEndpoint}; on when
+ * {@code http_port} is set), {@code vip} and {@code vip_interface} (see
+ * {@link io.repmgr4j.VirtualIp}). Other keys that repmgr 5.x knows are accepted and ignored
  * without a word; unknown keys are ignored with a warning, as are repeated keys (the
  * last one wins).
  *
