@@ -79,6 +79,14 @@ public abstract class DaemonOptions {
      * quorum of the cluster before it fences itself; sub-second values allowed.
      */
     public abstract Optional<Duration> primaryIsolationTimeout();
+    /** Serve HTTP health endpoints here (replaces the node's {@code http_*} settings). Default: the node's, else off. */
+    public abstract Optional<HttpEndpoint> http();
+
+    /** What {@code /metrics} of the HTTP endpoint serves (the {@code repmgr-metrics} module gives one). */
+    public abstract Optional<io.repmgr4j.spi.MetricsText> metrics();
+
+    /** Told when this node becomes or stops being the primary, or follows a new upstream (see {@link io.repmgr4j.spi.RoleChangeListener}). */
+    public abstract java.util.List<io.repmgr4j.spi.RoleChangeListener> roleChangeListeners();
 
     @Value.Check
     protected void check() {

@@ -44,6 +44,14 @@ public interface FailoverDaemon extends Closeable {
     /** What the daemon is doing and has seen. */
     DaemonStatus status();
 
+    /**
+     * What the daemon last saw of its own server (refreshed every 100 ms from the first
+     * call on, while the daemon runs); empty before the first check or when not running.
+     */
+    default java.util.Optional<NodeHealth> health() {
+        return java.util.Optional.empty();
+    }
+
     /** Tells {@code listener} of every event this daemon records. Returns this daemon. */
     FailoverDaemon addListener(EventListener listener);
 

@@ -72,6 +72,19 @@ public abstract class NodeConfig {
     /** {@code follow_command}; {@code %n} stands for the new upstream's node id. */
     public abstract Optional<String> followCommand();
 
+    /** repmgr4j's {@code http_listen_address}, {@code http_port}, ... keys: the daemon's HTTP health endpoints. */
+    public abstract Optional<HttpEndpoint> http();
+
+    /**
+     * repmgr4j's {@code vip}: a virtual IPv4 address with its prefix ({@code 10.0.0.100/24})
+     * that the daemon adds to {@link #vipInterface()} while this node is the legitimate
+     * primary and removes when it stops being it.
+     */
+    public abstract Optional<String> vip();
+
+    /** repmgr4j's {@code vip_interface}: the network interface the {@link #vip()} goes on ({@code eth0}). */
+    public abstract Optional<String> vipInterface();
+
     /** {@code monitor_interval_secs}. */
     @Value.Default
     public int monitorIntervalSecs() {
@@ -267,6 +280,7 @@ public abstract class NodeConfig {
             throw invalid("reconnect_attempts", String.valueOf(reconnectAttempts()), "reconnect_attempts must be 0 or more");
         }
         InputRules.checkNodeConfig(this);
+        VirtualIp.parse(vip(), vipInterface());
     }
 
     private static void positive(String key, int value) {

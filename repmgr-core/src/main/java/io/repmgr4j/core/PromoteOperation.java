@@ -77,7 +77,16 @@ final class PromoteOperation {
                     // a request that arrives just after the standby lost its WAL source can wait out
                     // wal_retrieve_retry_interval (5 s by default) before it is acted on; asking again
                     // wakes the startup process (a request left over is removed at the next start)
-                    ReplicationControl.requestPromotion(c);
+                    try {
+                        ReplicationControl.requestPromotion(c);
+                    } catch (ReplicationException e) {
+                        // the promotion may have completed between the check above and this request
+                        // ("recovery is not in progress"): that is the success being waited for
+                        if (ServerProbe.isInRecovery(c)) {
+                            throw e;
+                        }
+                        break;
+                    }
                     nextNudge = System.nanoTime() + NUDGE.toNanos();
                 }
                 if (System.nanoTime() > deadline) {

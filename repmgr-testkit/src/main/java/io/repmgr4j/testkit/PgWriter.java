@@ -48,6 +48,8 @@ public final class PgWriter implements AutoCloseable {
     private final List<long[]> commits = new ArrayList<>(); // {id, nanoTime}
     private final Thread thread;
     private volatile int failures;
+    private volatile long firstId = 1;
+    private final java.util.concurrent.atomic.AtomicInteger readOnlyRejections = new java.util.concurrent.atomic.AtomicInteger();
 
     private PgWriter(String url, Properties props, Duration interval) {
         this.url = url;
@@ -83,8 +85,47 @@ public final class PgWriter implements AutoCloseable {
         return w;
     }
 
+    /**
+     * Like {@link #start(List, Duration)}, but writes through one address, such as a load
+     * balancer's or a virtual IP's, as a non-Java application would: {@code host:port}, with
+     * the user and password of {@code server}'s place.
+     */
+    public static PgWriter startVia(String host, int port, PgServer server, Duration interval) {
+        return startVia(host, port, server, interval, 1);
+    }
+
+    /**
+     * {@link #startVia(String, int, PgServer, Duration)} numbering its rows from
+     * {@code firstId}: two writers sharing the table, each with its own range.
+     */
+    public static PgWriter startVia(String host, int port, PgServer server, Duration interval, long firstId) {
+        String url = "jdbc:postgresql://" + host + ":" + port + "/" + Place.DATABASE
+                + "?connectTimeout=2&loginTimeout=5&socketTimeout=10&ApplicationName=repmgr4j-writer";
+        Properties props = new Properties();
+        props.setProperty("user", Place.ROLE);
+        String password = server.place().password;
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        PgWriter w = new PgWriter(url, props, interval);
+        try (Connection c = DriverManager.getConnection(url, props); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (id bigint PRIMARY KEY,"
+                    + " at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        } catch (SQLException e) {
+            throw new PgTestkitException("cannot create " + TABLE + " through " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        w.firstId = firstId;
+        w.thread.start();
+        return w;
+    }
+
+    /** Writes refused because the server was read-only (SQLSTATE 25006: it was in recovery): writes that reached a standby. */
+    public int readOnlyRejections() {
+        return readOnlyRejections.get();
+    }
+
     private void loop() {
-        long next = 1;
+        long next = firstId;
         Connection c = null;
         try {
             while (running.get()) {
@@ -103,6 +144,9 @@ public final class PgWriter implements AutoCloseable {
                     next++;
                 } catch (SQLException e) {
                     failures++;
+                    if ("25006".equals(e.getSQLState())) {
+                        readOnlyRejections.incrementAndGet();
+                    }
                     LOG.debug("writer: {}", e.getMessage());
                     close(c);
                     c = null;

@@ -62,8 +62,13 @@ import org.slf4j.LoggerFactory;
  * {@code event_notifications} (comma list), {@code ssh_options}, {@code log_file},
  * {@code log_level}. repmgr4j's own keys, which repmgr does not know: {@code fencing}
  * (readonly|stop|command|none), {@code fence_command}, {@code primary_isolation_timeout}
- * (seconds). Booleans are {@code true/false}, {@code on/off}, {@code yes/no} or
- * {@code 1/0}, any case. Other keys that repmgr 5.x knows are accepted and ignored
+ * (seconds); {@code synchronous}, {@code synchronous_count}, {@code synchronous_strict},
+ * {@code synchronous_degrade_timeout}, {@code sync_candidate}; {@code http_listen_address},
+ * {@code http_port}, {@code http_user}, {@code http_password}, {@code http_keystore},
+ * {@code http_keystore_password} (the daemon's health endpoints, see
+ * {@link io.repmgr4j.HttpEndpoint}; on when {@code http_port} is set), {@code vip} and
+ * {@code vip_interface} (see {@link io.repmgr4j.VirtualIp}). Booleans are {@code true/false},
+ * {@code on/off}, {@code yes/no} or {@code 1/0}, any case. Other keys that repmgr 5.x knows are accepted and ignored
  * without a word; unknown keys are ignored with a warning, as are repeated keys (the
  * last one wins).
  *
@@ -153,6 +158,10 @@ public final class RepmgrConf {
             "synchronous", "synchronous_count", "synchronous_strict", "synchronous_degrade_timeout", "sync_candidate",
             "fencing", "fence_command", "primary_isolation_timeout");
 
+    /** repmgr4j's own keys for the daemon's HTTP health endpoints (see {@link io.repmgr4j.HttpEndpoint}). */
+    static final Set<String> HTTP_KEYS = Set.of("http_listen_address", "http_port", "http_user", "http_password",
+            "http_keystore", "http_keystore_password", "vip", "vip_interface");
+
     /** A parsed configuration and the warnings found while reading it. Immutable; thread-safe. */
     public record Result(NodeConfig config, List<String> warnings) {
         public Result {
@@ -235,7 +244,7 @@ public final class RepmgrConf {
                 throw src.bad("\"" + it.key + "\" in " + src.at(it.line) + " is not supported",
                         "repmgr4j reads a single repmgr.conf", "copy the included settings into " + sourceName);
             }
-            if (!KNOWN.contains(it.key)) {
+            if (!KNOWN.contains(it.key) && !HTTP_KEYS.contains(it.key)) {
                 if (DEPRECATED.containsKey(it.key)) {
                     warnings.add(src.mask(DEPRECATED.get(it.key) + " (" + src.at(it.line) + ")"));
                 } else if (!IGNORED.contains(it.key) && !it.key.startsWith(IGNORED_PREFIX)) {
@@ -258,6 +267,8 @@ public final class RepmgrConf {
 
         // values first, in file order, so that the first bad line is the one reported
         var b = NodeConfig.builder(); // the builder's class is not public: no name for it here
+        var http = io.repmgr4j.HttpEndpoint.builder();
+        Set<String> httpSet = new java.util.TreeSet<>();
         List<Item> inFileOrder = new ArrayList<>(items.values());
         inFileOrder.sort(Comparator.comparingInt(Item::line));
         for (Item it : inFileOrder) {
@@ -301,8 +312,27 @@ public final class RepmgrConf {
                 case "fencing" -> b.fencing(it.oneOf(io.repmgr4j.FencingMode.class));
                 case "fence_command" -> it.ifSet(b::fenceCommand);
                 case "primary_isolation_timeout" -> b.primaryIsolationTimeout(it.integer(1));
+                case "http_listen_address" -> it.ifSet(http::listenAddress);
+                case "http_port" -> http.port(it.integer(1));
+                case "http_user" -> it.ifSet(http::user);
+                case "http_password" -> it.ifSet(http::password);
+                case "http_keystore" -> it.ifSet(v -> http.keystore(java.nio.file.Path.of(v)));
+                case "http_keystore_password" -> it.ifSet(http::keystorePassword);
+                case "vip" -> it.ifSet(b::vip);
+                case "vip_interface" -> it.ifSet(b::vipInterface);
                 default -> throw new IllegalStateException("no setter for known key " + it.key);
             }
+            if (HTTP_KEYS.contains(it.key) && it.key.startsWith("http_")) {
+                httpSet.add(it.key);
+            }
+        }
+        if (!httpSet.isEmpty()) {
+            if (!httpSet.contains("http_port")) {
+                throw src.bad("http_port is not set, but " + String.join(", ", httpSet) + " is", "the daemon's health"
+                        + " endpoints are on when http_port is set", "add http_port = 8008 (a free port), or remove "
+                        + String.join(", ", httpSet));
+            }
+            b.http(http.build());
         }
 
         List<String> missing = REQUIRED.stream().filter(k -> !items.containsKey(k)).collect(Collectors.toList());

@@ -45,9 +45,10 @@ record DaemonSettings(NodeConfig node, Duration monitorInterval, int reconnectAt
         if (node.failover() == FailoverMode.AUTOMATIC && node.priority() == 0) {
             warnings.add("failover=automatic with priority 0: this node follows a new primary but is never promoted");
         }
-        if (node.promoteCommand().isPresent() || node.followCommand().isPresent()) {
-            warnings.add("promote_command and follow_command are not run: the daemon promotes and follows with"
-                    + " repmgr4j's own operations (use event_notification_command for extra actions)");
+        if (node.promoteCommand().map(String::isBlank).orElse(false) || node.followCommand().map(String::isBlank).orElse(false)) {
+            throw new ReplicationException(ErrorCode.BAD_CONFIG, (node.promoteCommand().map(String::isBlank).orElse(false) ? "promote_command" : "follow_command")
+                    + " is blank",
+                    "the daemon runs these instead of its own promote and follow", "remove the setting, or give the command");
         }
         if (monitor.compareTo(Duration.ofMillis(50)) < 0) {
             throw new ReplicationException(ErrorCode.BAD_CONFIG, "monitor interval " + monitor.toMillis() + " ms is too short",

@@ -36,6 +36,9 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     private NodeMonitor monitor;
     private Thread loop;
     private ExecutorService probePool;
+    private HealthPoller healthPoller;
+    private RoleChanges roleChanges;
+    private io.repmgr4j.core.http.HealthServer httpServer;
 
     DefaultFailoverDaemon(NodeConfig config, DaemonOptions options, ClusterAccess access,
                           Consumer<DefaultFailoverDaemon> onClose) {
@@ -69,11 +72,25 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
                 t.setDaemon(true);
                 return t;
             });
-            NodeMonitor m = new NodeMonitor(settings, access, sink, options.fencingHook(), pool);
+            java.util.concurrent.atomic.AtomicReference<NodeMonitor> mon = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.List<io.repmgr4j.spi.RoleChangeListener> roleListeners = new java.util.ArrayList<>();
+            io.repmgr4j.VirtualIp.of(config).ifPresent(v -> roleListeners.add(new VipAction(v, access.runner(config.nodeId()),
+                    config.nodeName(), () -> mon.get() != null && mon.get().primaryConfirmed())));
+            roleListeners.addAll(options.roleChangeListeners());
+            roleChanges = new RoleChanges(config, roleListeners);
+            boolean hooks = roleChanges.active() || config.promoteCommand().isPresent() || config.followCommand().isPresent();
+            NodeMonitor m = new NodeMonitor(settings, hooks ? RoleCommands.wrap(access, roleChanges) : access, sink,
+                    options.fencingHook(), pool);
+            m.useRoleChanges(roleChanges);
             m.useFencing(fence);
+            mon.set(m);
+            healthPoller = new HealthPoller(config, access, settings.checkTimeout());
             try {
+                startHttp(settings, m);
                 m.startup();
             } catch (RuntimeException e) {
+                stopHttp();
+                roleChanges.close(0);
                 m.stop();
                 m.closeConnections();
                 pool.shutdownNow();
@@ -92,6 +109,82 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     @Override
     public DaemonState state() {
         return state;
+    }
+
+    @Override
+    public java.util.Optional<io.repmgr4j.NodeHealth> health() {
+        HealthPoller p = healthPoller;
+        return p == null || state != DaemonState.RUNNING ? java.util.Optional.empty() : p.current();
+    }
+
+    /** Starts the HTTP health endpoints when configured (DaemonOptions.http, else the node's http_* settings). */
+    private void startHttp(DaemonSettings settings, NodeMonitor m) {
+        java.util.Optional<io.repmgr4j.HttpEndpoint> ep = options.http().or(config::http);
+        if (ep.isEmpty()) {
+            return;
+        }
+        healthPoller.current(); // starts polling now, so the first health check has an answer
+        Duration stale = settings.checkTimeout().plusSeconds(1);
+        Duration liveFor = max(Duration.ofSeconds(30), settings.monitorInterval().multipliedBy(10));
+        httpServer = io.repmgr4j.core.http.HealthServer.start(ep.get(), new io.repmgr4j.core.http.HealthSource() {
+            @Override
+            public NodeConfig node() {
+                return config;
+            }
+
+            @Override
+            public io.repmgr4j.DaemonStatus status() {
+                return DefaultFailoverDaemon.this.status();
+            }
+
+            @Override
+            public java.util.Optional<io.repmgr4j.NodeHealth> health() {
+                return DefaultFailoverDaemon.this.health();
+            }
+
+            @Override
+            public boolean primaryConfirmed() {
+                return m.primaryConfirmed();
+            }
+
+            @Override
+            public Duration staleAfter() {
+                return stale;
+            }
+
+            @Override
+            public boolean alive() {
+                if (state != DaemonState.RUNNING) {
+                    return false;
+                }
+                Thread t = loop;
+                return t != null && t.isAlive() && System.nanoTime() - m.lastLoopNanos() < liveFor.toNanos();
+            }
+
+            @Override
+            public io.repmgr4j.ClusterStatus cluster(Duration timeout) {
+                return access.show(timeout);
+            }
+
+            @Override
+            public java.util.Optional<io.repmgr4j.spi.MetricsText> metrics() {
+                return options.metrics();
+            }
+        });
+    }
+
+    private void stopHttp() {
+        if (httpServer != null) {
+            httpServer.close();
+            httpServer = null;
+        }
+        if (healthPoller != null) {
+            healthPoller.close();
+        }
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     @Override
@@ -138,6 +231,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     }
 
     private void stopRunning() {
+        stopHttp();
         monitor.stop();
         join(loop, 5_000);
         if (loop.isAlive()) {
@@ -152,6 +246,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
             LOG.debug("[{}] could not record the shutdown: {}", config.nodeName(), e.toString());
         }
         monitor.closeConnections();
+        roleChanges.close();
         probePool.shutdownNow();
         try {
             probePool.awaitTermination(5, TimeUnit.SECONDS);

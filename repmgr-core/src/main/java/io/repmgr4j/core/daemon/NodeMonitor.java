@@ -105,6 +105,11 @@ final class NodeMonitor implements Runnable {
     private volatile Instant upstreamLastSeen;
     private volatile boolean paused;
     private volatile int term;
+    /** When the loop last began a cycle (System.nanoTime), for the liveness check. */
+    private volatile long lastLoopNanos = System.nanoTime();
+    /** A primary cycle found no other writable primary since the server last came up as primary (health endpoints). */
+    private volatile boolean primaryConfirmed;
+    private volatile RoleChanges roleChanges;
 
     private List<NodeRecord> nodes = List.of();
     private Instant localDownSince;
@@ -301,12 +306,35 @@ final class NodeMonitor implements Runnable {
         wake.release();
     }
 
+    long lastLoopNanos() {
+        return lastLoopNanos;
+    }
+
+    /** Gives the role change listeners (set before {@link #startup()}). */
+    void useRoleChanges(RoleChanges r) {
+        this.roleChanges = r;
+    }
+
+    private void confirmPrimary(boolean now, String reason) {
+        primaryConfirmed = now;
+        RoleChanges r = roleChanges;
+        if (r != null) {
+            r.primary(now, reason);
+        }
+    }
+
+    boolean primaryConfirmed() {
+        FenceGuard g = guard;
+        return primaryConfirmed && (g == null || !g.fenced());
+    }
+
     // ------------------------------------------------------------------ the loop
 
     @Override
     public void run() {
         while (!stopping) {
             long started = System.nanoTime();
+            lastLoopNanos = started;
             try {
                 cycle();
             } catch (Stop e) {
@@ -342,6 +370,7 @@ final class NodeMonitor implements Runnable {
         }
         if (guard.onCycle(prog)) {
             mode = DaemonMode.FENCED;
+            confirmPrimary(false, "fenced");
             publish();
             flushEvents();
             return;
@@ -392,6 +421,7 @@ final class NodeMonitor implements Runnable {
     private RecoveryProgress checkLocal() {
         RecoveryProgress prog = readLocal();
         if (prog == null) {
+            confirmPrimary(false, "its server does not answer");
             if (localDownSince == null) {
                 localDownSince = Instant.now();
                 roleBeforeLocalDown = localRole;
@@ -405,6 +435,9 @@ final class NodeMonitor implements Runnable {
             return null;
         }
         NodeType role = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
+        if (role != NodeType.PRIMARY) {
+            confirmPrimary(false, "its server is in recovery");
+        }
         if (localDownSince != null) {
             long secs = Duration.between(localDownSince, Instant.now()).toSeconds();
             localDownSince = null;
@@ -1130,6 +1163,7 @@ final class NodeMonitor implements Runnable {
         try {
             access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly);
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
+            confirmPrimary(true, "promoted by its daemon"); // the promotion checked the old primary is down; routing may follow now
         } catch (ReplicationException e) {
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
                     + e.getMessage() + e.detail().map(d -> ": " + d).orElse(""), EventSink.Context.NONE);
@@ -1226,6 +1260,7 @@ final class NodeMonitor implements Runnable {
                 .toList();
         Optional<SplitBrain> split = checkSplitBrain(kids, attached);
         if (split.isPresent() && split.get().stale().nodeId() == self.nodeId()) {
+            confirmPrimary(false, "another node is the cluster's primary");
             mode = DaemonMode.SPLIT_BRAIN;
             knownPrimary = split.get().current().conninfo();
             if (!selfStaleReported) {
@@ -1238,6 +1273,9 @@ final class NodeMonitor implements Runnable {
             return;
         }
         selfStaleReported = false;
+        boolean recorded = node(self.nodeId()).map(n -> n.type() == NodeType.PRIMARY && n.active()).orElse(false);
+        confirmPrimary(recorded, recorded ? "writable, recorded as the primary, no other primary found"
+                : "the metadata does not record it as the primary");
         if (mode != DaemonMode.MONITORING) {
             mode = DaemonMode.MONITORING;
         }

@@ -47,13 +47,16 @@ class DaemonSettingsTest {
         assertThatThrownBy(() -> DaemonSettings.of(NodeConfig.builder().from(BASE).eventNotificationCommand(" ").build(),
                 DaemonOptions.defaults())).isInstanceOfSatisfying(ReplicationException.class,
                 e -> assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG));
+        assertThatThrownBy(() -> DaemonSettings.of(NodeConfig.builder().from(BASE).followCommand("  ").build(),
+                DaemonOptions.defaults())).isInstanceOfSatisfying(ReplicationException.class,
+                e -> assertThat(e.getMessage()).contains("follow_command is blank"));
         assertThatThrownBy(() -> DaemonSettings.of(BASE, DaemonOptions.builder().monitorInterval(Duration.ofMillis(5)).build()))
                 .isInstanceOfSatisfying(ReplicationException.class, e -> assertThat(e.hint()).isPresent());
         DaemonSettings s = DaemonSettings.of(NodeConfig.builder().from(BASE).failover(FailoverMode.AUTOMATIC).priority(0)
                 .promoteCommand("repmgr standby promote").eventNotifications(Set.of("repmgrd_start", "typo_event")).build(),
                 DaemonOptions.defaults());
         assertThat(s.warnings()).anySatisfy(w -> assertThat(w).contains("priority 0"))
-                .anySatisfy(w -> assertThat(w).contains("promote_command and follow_command are not run"))
+                .noneSatisfy(w -> assertThat(w).contains("promote_command")) // run by the daemon now
                 .anySatisfy(w -> assertThat(w).contains("\"typo_event\""))
                 .anySatisfy(w -> assertThat(w).contains("event_notification_command is not"));
     }
