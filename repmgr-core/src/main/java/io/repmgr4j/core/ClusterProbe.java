@@ -90,7 +90,7 @@ final class ClusterProbe {
         long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         try (Connection c = ctx.connect(node, Duration.ofMillis(leftMs))) {
             boolean recovery = ServerProbe.isInRecovery(c);
-            OptionalLong tli = OptionalLong.of(ServerProbe.timeline(c));
+            OptionalLong tli = OptionalLong.of(ServerProbe.lastKnownTimeline(c));
             Optional<WalReceiverStatus> wr = recovery ? ServerProbe.walReceiver(c) : Optional.empty();
             List<String> clients = ServerProbe.replicationClients(c).stream()
                     .filter(r -> r.state().map("streaming"::equals).orElse(false))
