@@ -46,26 +46,7 @@ public final class PgReplicaSet implements AutoCloseable {
         if (nodes < 1) {
             throw new IllegalArgumentException("a replica set needs at least one node, got " + nodes);
         }
-        List<PgServer> started = new ArrayList<>();
-        try {
-            PgServer.Builder b = PgServer.builder();
-            primaryOptions.accept(b);
-            PgServer primary = b.name("pg1").start();
-            started.add(primary);
-            for (int i = 2; i <= nodes; i++) {
-                started.add(primary.createStandby("pg" + i));
-            }
-            return new PgReplicaSet(started);
-        } catch (RuntimeException e) {
-            for (int i = started.size() - 1; i >= 0; i--) {
-                try {
-                    started.get(i).close();
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            throw e;
-        }
+        return builder().nodes(nodes).primary(primaryOptions).start();
     }
 
     /**
@@ -274,6 +255,73 @@ public final class PgReplicaSet implements AutoCloseable {
         }
 
         /**
+         * Clones the standbys in waves: every standby whose upstream runs already is cloned
+         * at the same time as the others of its wave (pg_basebackup, start and the wait for
+         * streaming overlap; a replica set of three from one primary takes one clone's time,
+         * not two). Each server is added to {@code started} as soon as it exists, so that a
+         * failure closes it too.
+         */
+        private void cloneInWaves(PgServer[] byNumber, List<PgServer> started) {
+            java.util.Set<Integer> pending = new java.util.TreeSet<>();
+            for (int i = 2; i <= nodes; i++) {
+                pending.add(i);
+            }
+            while (!pending.isEmpty()) {
+                List<Integer> wave = new ArrayList<>();
+                for (int n : pending) {
+                    if (byNumber[upstreams.getOrDefault(n, 1)] != null) {
+                        wave.add(n);
+                    }
+                }
+                pending.removeAll(wave);
+                if (wave.size() == 1) {
+                    int n = wave.get(0);
+                    byNumber[n] = byNumber[upstreams.getOrDefault(n, 1)].createStandby(namePrefix + "pg" + n);
+                    started.add(byNumber[n]);
+                    continue;
+                }
+                List<Thread> threads = new ArrayList<>();
+                java.util.Map<Integer, RuntimeException> failures = new java.util.concurrent.ConcurrentHashMap<>();
+                for (int n : wave) {
+                    PgServer upstream = byNumber[upstreams.getOrDefault(n, 1)];
+                    Thread t = new Thread(() -> {
+                        try {
+                            PgServer s = upstream.createStandby(namePrefix + "pg" + n);
+                            synchronized (started) {
+                                byNumber[n] = s;
+                                started.add(s);
+                            }
+                        } catch (RuntimeException e) {
+                            failures.put(n, e);
+                        }
+                    }, "repmgr4j-testkit-clone-pg" + n);
+                    t.setDaemon(true);
+                    t.start();
+                    threads.add(t);
+                }
+                for (Thread t : threads) {
+                    try {
+                        t.join();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new PgTestkitException("interrupted while cloning the standbys", e);
+                    }
+                }
+                if (!failures.isEmpty()) {
+                    RuntimeException first = null;
+                    for (RuntimeException e : failures.values()) {
+                        if (first == null) {
+                            first = e;
+                        } else {
+                            first.addSuppressed(e);
+                        }
+                    }
+                    throw first;
+                }
+            }
+        }
+
+        /**
          * Checks that the options fit together (a cascade names only nodes of the set);
          * {@link #start()} checks the same before starting anything.
          *
@@ -300,11 +348,10 @@ public final class PgReplicaSet implements AutoCloseable {
                 settings.forEach(b::setting);
                 primaryOptions.accept(b);
                 started.add(b.name(namePrefix + "pg1").start());
-                for (int i = 2; i <= nodes; i++) {
-                    PgServer upstream = started.get(upstreams.getOrDefault(i, 1) - 1);
-                    started.add(upstream.createStandby(namePrefix + "pg" + i));
-                }
-                return new PgReplicaSet(started);
+                PgServer[] byNumber = new PgServer[nodes + 1];
+                byNumber[1] = started.get(0);
+                cloneInWaves(byNumber, started);
+                return new PgReplicaSet(new ArrayList<>(java.util.Arrays.asList(byNumber).subList(1, nodes + 1)));
             } catch (RuntimeException e) {
                 for (int i = started.size() - 1; i >= 0; i--) {
                     try {
