@@ -107,7 +107,7 @@ final class ClusterProbe {
         long leftMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
         try (Connection c = ctx.connect(node, Duration.ofMillis(leftMs))) {
             boolean recovery = ServerProbe.isInRecovery(c);
-            OptionalLong tli = OptionalLong.of(ServerProbe.timeline(c));
+            OptionalLong tli = OptionalLong.of(ServerProbe.lastKnownTimeline(c));
             Optional<WalReceiverStatus> wr = recovery ? ServerProbe.walReceiver(c) : Optional.empty();
             List<ReplicationClient> senders = ServerProbe.replicationClients(c);
             List<String> clients = senders.stream()

@@ -335,7 +335,7 @@ final class RejoinOperation {
                 + target + ")", () -> {
             RecoveryConfig rc = RecoveryConfig.streamingFrom(a.config, a.target.conninfo(), a.record.slotName());
             rc.writeTo(a.host, a.dir());
-            return rc.toString();
+            return rc.describe();
         }));
         plan.add(new OperationRun.PlanStep("start " + node + " as a standby", () -> {
             topo.startAndAwait(a.control, a.record, a.timeout, ErrorCode.REJOIN_FAIL);
@@ -542,7 +542,7 @@ final class RejoinOperation {
             }
             run.check(node[0].describe() + " is stopped", () -> checkStopped(a));
             run.check("same system as the rejoin target", () -> checkSystem(a));
-            run.check(node[0].describe() + " shut down cleanly", () -> checkClean(a));
+            run.check("shutdown state of " + node[0].describe(), () -> checkClean(a));
             run.check("can attach to " + target[0].describe() + " without pg_rewind", () -> checkAttach(a));
             plan = steps(a);
         } catch (OperationRun.CheckFailed f) {

@@ -267,7 +267,7 @@ final class SwitchoverOperation {
             if (last == null) {
                 long waited = (System.nanoTime() - t0) / 1_000_000;
                 return waited > 500 ? OperationRun.Found.warning("caught up after waiting " + waited + " ms")
-                        : OperationRun.Found.ok("streaming; lag at most " + s.o.maxLag() + " bytes");
+                        : OperationRun.Found.ok("streaming; within the allowed lag of " + StandbyCloning.prettySize(s.o.maxLag()));
             }
             if (s.run.dryRun()) {
                 return OperationRun.Found.warning(last + "; a real run waits up to " + Topology.seconds(s.o.timeout())
@@ -295,7 +295,7 @@ final class SwitchoverOperation {
             }
             long lag = primaryLsn.minus(received.get());
             return lag > s.o.maxLag() ? "replication lag is " + lag + " bytes (primary at " + primaryLsn + ", received "
-                    + received.get() + "), more than the limit of " + s.o.maxLag() : null;
+                    + received.get() + "), more than the limit of " + StandbyCloning.prettySize(s.o.maxLag()) : null;
         } catch (ReplicationException e) {
             return OperationRun.describe(e);
         }

@@ -156,7 +156,7 @@ class PromoteRejoinTest {
         OperationReport plan = fx.cluster.rejoin(fx.configs.get(1)).recoverCrashedNode(true).forceRewind(true).plan();
         assertThat(plan.successful()).as(OperationReportFormat.text(plan)).isTrue();
         assertThat(plan.checks()).anySatisfy(c -> {
-            assertThat(c.name()).isEqualTo("node \"pg1\" (ID: 1) shut down cleanly");
+            assertThat(c.name()).isEqualTo("shutdown state of node \"pg1\" (ID: 1)");
             assertThat(c.outcome()).isEqualTo(Check.Outcome.WARNING);
         });
         assertThat(plan.steps()).extracting(Step::name).startsWith("run the crash recovery of node \"pg1\" (ID: 1) (single-user mode)");

@@ -50,6 +50,40 @@ public final class ServerProbe {
     }
 
     /**
+     * The timeline a person expects to see for the server, as {@link #timeline(Connection)},
+     * except on a standby whose WAL receiver has stopped (its upstream died, say): then the
+     * newest timeline of the WAL segments it holds in pg_wal (what its receiver last wrote)
+     * rather than the last checkpoint's, which can still be the timeline before a promotion
+     * it has followed. Falls back to the checkpoint's timeline when the connected role may
+     * not list pg_wal ({@code pg_ls_waldir()} needs superuser or pg_monitor).
+     */
+    public static int lastKnownTimeline(Connection c) {
+        String action = "unable to read the server's timeline";
+        String sql = "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
+                + "             ELSE pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) END,"
+                + "        CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
+                + "             COALESCE((SELECT NULLIF(r.received_tli, 0) FROM pg_catalog.pg_stat_wal_receiver r),"
+                + "                      CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE') THEN"
+                + "                           (SELECT max(('x' || substr(w.name, 1, 8))::bit(32)::int)"
+                + "                              FROM pg_catalog.pg_ls_waldir() w WHERE w.name ~ '^[0-9A-F]{24}$') END,"
+                + "                      (SELECT k.timeline_id FROM pg_catalog.pg_control_checkpoint() k)) END";
+        for (int attempt = 0; attempt < 3; attempt++) {
+            OptionalInt tli = query(c, action, sql, rs -> {
+                String walFile = rs.getString(1);
+                if (walFile != null) {
+                    return OptionalInt.of(Integer.parseUnsignedInt(walFile.substring(0, 8), 16));
+                }
+                int standbyTli = rs.getInt(2);
+                return rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(standbyTli);
+            });
+            if (tli.isPresent()) {
+                return tli.getAsInt();
+            }
+        }
+        throw new ReplicationException(ErrorCode.DB_QUERY, action, "the server changed role while being asked", "try again");
+    }
+
+    /**
      * The server's current timeline.
      *
      * <p>On a primary: the first eight hex digits of the name of the WAL file holding the

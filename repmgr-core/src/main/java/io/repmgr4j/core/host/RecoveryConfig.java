@@ -224,6 +224,24 @@ public final class RecoveryConfig {
         return Objects.hash(settings);
     }
 
+    /**
+     * The settings as a person reads them in a report, password masked:
+     * {@code standby.signal, primary_conninfo = 'host=... user=repmgr application_name=pg2',
+     * recovery_target_timeline = 'latest', no replication slot}.
+     */
+    public String describe() {
+        StringBuilder sb = new StringBuilder(STANDBY_SIGNAL);
+        settings.forEach((k, v) -> {
+            if (k.equals("primary_slot_name") && v.isEmpty()) {
+                sb.append(", no replication slot");
+                return;
+            }
+            String shown = k.equals("primary_conninfo") ? ConnInfo.parse(v).masked() : v;
+            sb.append(", ").append(k).append(" = ").append(quote(shown));
+        });
+        return sb.toString();
+    }
+
     /** The settings with primary_conninfo's password masked. */
     @Override
     public String toString() {

@@ -1,0 +1,60 @@
+package io.repmgr4j.testkit.junit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Runs a JUnit 5 test class against a real replica set of local PostgreSQL servers
+ * ({@link io.repmgr4j.testkit.PgReplicaSet}): started before the tests, stopped and removed
+ * after them, even when a test fails. Test methods, constructors and fields get the set
+ * and its servers injected:
+ *
+ * <pre>{@code
+ * @PgReplicaSetTest(nodes = 3, cascade = "pg3=pg2", settings = "max_wal_senders=5")
+ * class MyReplicationTest {
+ *     @Test
+ *     void standbysStream(PgReplicaSet set, PgServer primary, @Node(3) PgServer pg3) {
+ *         primary.execute("CREATE TABLE t (i int)");
+ *         ...
+ *     }
+ * }
+ * }</pre>
+ *
+ * A {@code PgServer} parameter or field without {@link Node} is the primary (pg1). The
+ * servers are named after the test ({@code MyReplicationTest-pg1}, or
+ * {@code MyReplicationTest.method-pg1} per method), in their directory names and log
+ * lines; {@code set.server("pg2")} still finds them by their short names.
+ *
+ * <p>Thread-safety: an annotation; the extension keeps one set per class or per method.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@Inherited
+@ExtendWith(PgReplicaSetExtension.class)
+public @interface PgReplicaSetTest {
+    /** How many servers: node 1 is the primary, the others its standbys. */
+    int nodes() default 3;
+
+    /** Standbys that stream from another standby, as {@code "standby=upstream"}: {@code "pg3=pg2"}. */
+    String[] cascade() default {};
+
+    /** postgresql.conf settings for every server, as {@code "name=value"}. */
+    String[] settings() default {};
+
+    /** One replica set for the whole class (default), or a fresh one for every test method. */
+    Lifecycle lifecycle() default Lifecycle.PER_CLASS;
+
+    /** When the replica set is started and removed. */
+    enum Lifecycle {
+        /** Started before the class's first test, removed after its last. */
+        PER_CLASS,
+        /** Started before each test method, removed after it. */
+        PER_METHOD
+    }
+}
