@@ -29,4 +29,16 @@ public final class DaemonEvents {
      * cluster's current primary (typically a failed primary restarted after a failover).
      */
     public static final String SPLIT_BRAIN_DETECTED = "repmgrd_split_brain_detected";
+
+    /**
+     * repmgr4j's own: this primary has not seen a quorum of the cluster (its standbys and
+     * the witness) for {@code primary_isolation_timeout}; it fences itself next.
+     */
+    public static final String PRIMARY_ISOLATED = "primary_isolated";
+
+    /** repmgr4j's own: the daemon fenced its own server (the details say how and why). */
+    public static final String PRIMARY_FENCED = "primary_fenced";
+
+    /** repmgr4j's own: a readonly fence was lifted (quorum seen again, no other node promoted meanwhile). */
+    public static final String PRIMARY_FENCE_LIFTED = "primary_fence_lifted";
 }

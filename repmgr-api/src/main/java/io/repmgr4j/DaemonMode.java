@@ -25,7 +25,9 @@ public enum DaemonMode {
     /** The local server does not answer. */
     LOCAL_DOWN('L'),
     /** This node runs as a primary while another node is the cluster's current primary (two writable primaries). */
-    SPLIT_BRAIN('B');
+    SPLIT_BRAIN('B'),
+    /** This node fenced its own server (isolated, or the stale one of two primaries): it does not accept writes. */
+    FENCED('X');
 
     private final char code;
 

@@ -68,6 +68,18 @@ public abstract class DaemonOptions {
     /** Called when this daemon finds two writable primaries (see {@link FencingHook}). */
     public abstract Optional<FencingHook> fencingHook();
 
+    /** Replaces repmgr4j's {@code fencing} key: what the daemon does to its own server when it must stop accepting writes. */
+    public abstract Optional<FencingMode> fencing();
+
+    /** Replaces {@code fence_command} (for {@link FencingMode#COMMAND}); %n node id, %a node name, %r reason. */
+    public abstract Optional<String> fenceCommand();
+
+    /**
+     * Replaces {@code primary_isolation_timeout}: how long a primary may go without seeing a
+     * quorum of the cluster before it fences itself; sub-second values allowed.
+     */
+    public abstract Optional<Duration> primaryIsolationTimeout();
+
     @Value.Check
     protected void check() {
         positive("monitorInterval", monitorInterval());
@@ -75,6 +87,7 @@ public abstract class DaemonOptions {
         positive("checkTimeout", checkTimeout());
         positive("primaryWaitTimeout", primaryWaitTimeout());
         positive("notificationTimeout", Optional.of(notificationTimeout()));
+        positive("primaryIsolationTimeout", primaryIsolationTimeout());
     }
 
     private static void positive(String name, Optional<Duration> d) {

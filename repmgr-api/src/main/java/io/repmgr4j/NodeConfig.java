@@ -150,6 +150,29 @@ public abstract class NodeConfig {
     /** {@code event_notifications}: the events that run the notification command; empty means all. */
     public abstract Set<String> eventNotifications();
 
+    /**
+     * repmgr4j's own {@code fencing} (readonly|stop|command|none): what the daemon does to
+     * this node's server when it must stop acknowledging writes. Default readonly.
+     */
+    @Value.Default
+    public FencingMode fencing() {
+        return FencingMode.READONLY;
+    }
+
+    /**
+     * repmgr4j's own {@code fence_command}, run for {@code fencing=command} through the
+     * node's command runner (as the OS user that runner runs commands as); {@code %n} node
+     * id, {@code %a} node name, {@code %r} reason.
+     */
+    public abstract Optional<String> fenceCommand();
+
+    /**
+     * repmgr4j's own {@code primary_isolation_timeout}, in seconds: how long a primary may
+     * go without seeing a quorum of the cluster before it fences itself. Empty: derived
+     * from the daemon's intervals (see the daemon's documentation).
+     */
+    public abstract Optional<Integer> primaryIsolationTimeout();
+
     /** {@code ssh_options}, as written in repmgr.conf. */
     public abstract Optional<String> sshOptions();
 

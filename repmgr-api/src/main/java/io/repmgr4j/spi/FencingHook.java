@@ -11,6 +11,10 @@ import io.repmgr4j.NodeRecord;
  * <p>Called at most once per occurrence, on the daemon's notification thread (never its
  * monitoring thread), after the {@code repmgrd_split_brain_detected} event was recorded.
  * Implementations must be thread-safe; anything thrown is logged and ignored.
+ *
+ * <p>{@link #fenceLocal} is called when a daemon fences its own node (it lost sight of a
+ * quorum, or found itself the stale one of two primaries), after its configured
+ * {@code fencing} action ran: an embedder's own fence (a VIP, a pooler) goes there.
  */
 @FunctionalInterface
 public interface FencingHook {
@@ -21,4 +25,11 @@ public interface FencingHook {
      * @param currentPrimary the record of the cluster's current primary
      */
     void fence(NodeRecord stalePrimary, NodeRecord currentPrimary);
+
+    /**
+     * The daemon of {@code node} fenced its own server; {@code reason} says why. Runs on
+     * the daemon's notification thread. Default: nothing.
+     */
+    default void fenceLocal(NodeRecord node, String reason) {
+    }
 }

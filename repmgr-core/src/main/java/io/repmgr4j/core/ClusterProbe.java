@@ -71,12 +71,25 @@ final class ClusterProbe {
                 throw new ReplicationException(io.repmgr4j.ErrorCode.INTERNAL, "interrupted while probing nodes");
             }
         }
+        Optional<PrimaryResolution.Outcome> two = PrimaryResolution.resolve(ctx, nodes.stream()
+                .filter(n -> probes.get(n.nodeId()).reachable() && Boolean.FALSE.equals(probes.get(n.nodeId()).inRecovery())
+                        && n.type() != NodeType.WITNESS).toList(), deadline);
+        if (two.isPresent() && two.get().nodes().stream().allMatch(n -> probes.containsKey(n.nodeId()))) {
+            nodes = two.get().nodes(); // the legitimate primary's records: the stale one's copy missed the failover
+        }
         Map<Integer, NodeRecord> byId = new HashMap<>();
         nodes.forEach(n -> byId.put(n.nodeId(), n));
         List<NodeStatus> statuses = new ArrayList<>();
         List<String> problems = new ArrayList<>();
+        two.ifPresent(t -> problems.add(t.warning()));
         for (NodeRecord n : nodes) {
-            statuses.add(assess(n, probes.get(n.nodeId()), byId, probes, problems));
+            NodeStatus st = assess(n, probes.get(n.nodeId()), byId, probes, problems);
+            if (two.isPresent() && two.get().legitimateId() == n.nodeId()) {
+                st = io.repmgr4j.ImmutableNodeStatus.copyOf(st).withState(NodeState.PRIMARY_RUNNING);
+            } else if (two.isPresent() && two.get().staleIds().contains(n.nodeId())) {
+                st = io.repmgr4j.ImmutableNodeStatus.copyOf(st).withState(NodeState.RUNNING_AS_PRIMARY);
+            }
+            statuses.add(st);
         }
         return ClusterStatus.builder()
                 .nodes(statuses)

@@ -60,7 +60,9 @@ import org.slf4j.LoggerFactory;
  * {@code service_stop_command}, {@code service_restart_command},
  * {@code service_reload_command}, {@code event_notification_command},
  * {@code event_notifications} (comma list), {@code ssh_options}, {@code log_file},
- * {@code log_level}. Booleans are {@code true/false}, {@code on/off}, {@code yes/no} or
+ * {@code log_level}. repmgr4j's own keys, which repmgr does not know: {@code fencing}
+ * (readonly|stop|command|none), {@code fence_command}, {@code primary_isolation_timeout}
+ * (seconds). Booleans are {@code true/false}, {@code on/off}, {@code yes/no} or
  * {@code 1/0}, any case. Other keys that repmgr 5.x knows are accepted and ignored
  * without a word; unknown keys are ignored with a warning, as are repeated keys (the
  * last one wins).
@@ -146,7 +148,9 @@ public final class RepmgrConf {
             "monitoring_history", "primary_visibility_consensus", "promote_check_timeout", "shutdown_check_timeout",
             "standby_reconnect_timeout", "node_rejoin_timeout", "service_start_command", "service_stop_command",
             "service_restart_command", "service_reload_command", "event_notification_command", "event_notifications",
-            "ssh_options", "log_file", "log_level");
+            "ssh_options", "log_file", "log_level",
+            // repmgr4j's own keys (repmgr does not know them)
+            "fencing", "fence_command", "primary_isolation_timeout");
 
     /** A parsed configuration and the warnings found while reading it. Immutable; thread-safe. */
     public record Result(NodeConfig config, List<String> warnings) {
@@ -288,6 +292,9 @@ public final class RepmgrConf {
                 case "ssh_options" -> it.ifSet(b::sshOptions);
                 case "log_file" -> it.ifSet(b::logFile);
                 case "log_level" -> it.ifSet(v -> b.logLevel(it.logLevel(v)));
+                case "fencing" -> b.fencing(it.oneOf(io.repmgr4j.FencingMode.class));
+                case "fence_command" -> it.ifSet(b::fenceCommand);
+                case "primary_isolation_timeout" -> b.primaryIsolationTimeout(it.integer(1));
                 default -> throw new IllegalStateException("no setter for known key " + it.key);
             }
         }

@@ -61,6 +61,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
                         + "; a daemon starts once");
             }
             DaemonSettings settings = DaemonSettings.of(config, options);
+            FenceSettings fence = FenceSettings.of(settings, options);
             access.bind(config);
             AtomicInteger n = new AtomicInteger();
             ExecutorService pool = Executors.newCachedThreadPool(r -> {
@@ -69,6 +70,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
                 return t;
             });
             NodeMonitor m = new NodeMonitor(settings, access, sink, options.fencingHook(), pool);
+            m.useFencing(fence);
             try {
                 m.startup();
             } catch (RuntimeException e) {

@@ -171,6 +171,17 @@ final class EventSink implements AutoCloseable {
         });
     }
 
+    /** Runs a task (a fencing hook call) on the notification thread; anything it throws is logged. */
+    void submitTask(Runnable task) {
+        submit(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException ex) {
+                LOG.warn("[{}] fencing hook threw: {}", self.nodeName(), ex.toString());
+            }
+        });
+    }
+
     private void announce(EventRecord e, Context context, boolean clusterListeners) {
         submit(() -> {
             for (EventListener l : listeners) {

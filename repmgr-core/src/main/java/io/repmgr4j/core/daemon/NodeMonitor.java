@@ -126,6 +126,8 @@ final class NodeMonitor implements Runnable {
     private Instant lastPrimarySearch = Instant.MIN;
     /** Set while a failover waits for another topology operation (a switchover, say) to end. */
     private boolean waitingForOperation;
+    /** Isolation watch, fencing and the promotion hold (split-brain safety); set before {@link #startup()}. */
+    private FenceGuard guard;
 
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
@@ -150,6 +152,11 @@ final class NodeMonitor implements Runnable {
 
     private ConnInfo named(ConnInfo c) {
         return c.with("application_name", appName);
+    }
+
+    /** Sets up the split-brain safety ({@link FenceGuard}) with these settings; call before {@link #startup()}. */
+    void useFencing(FenceSettings fs) {
+        this.guard = new FenceGuard(s, fs, access, sink, fencing, probePool, () -> nodes, () -> term);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -193,6 +200,8 @@ final class NodeMonitor implements Runnable {
         readPauseAndTerm();
         localRole = prog.inRecovery() ? NodeType.STANDBY : NodeType.PRIMARY;
         installDaemonState(prog);
+        guard.onStart(localRole);
+        LOG.info("[{}] split-brain safety: {}", self.nodeName(), guard.figures());
         String details;
         if (localRole == NodeType.PRIMARY) {
             children.reset(false);
@@ -229,6 +238,9 @@ final class NodeMonitor implements Runnable {
 
     /** Breaks every kept connection at once (for a loop blocked in a call that does not return). */
     void abortConnections() {
+        if (guard != null) {
+            guard.abort();
+        }
         siblingLinks.values().forEach(KeptConnection::abort);
         local.abort();
         beaconSession.abort();
@@ -243,6 +255,9 @@ final class NodeMonitor implements Runnable {
     }
 
     void closeConnections() {
+        if (guard != null) {
+            guard.close();
+        }
         closeSiblingLinks();
         local.close();
         beaconSession.close();
@@ -304,6 +319,12 @@ final class NodeMonitor implements Runnable {
             return;
         }
         refreshMetadata();
+        if (guard.onCycle(prog)) {
+            mode = DaemonMode.FENCED;
+            publish();
+            flushEvents();
+            return;
+        }
         if (prog.inRecovery()) {
             standbyCycle(prog);
         } else {
@@ -343,6 +364,7 @@ final class NodeMonitor implements Runnable {
                 primaryKept.reset();
                 sink.record(DaemonEvents.REPMGRD_LOCAL_DISCONNECT, true, "unable to connect to local node", EventSink.Context.NONE);
             }
+            guard.onLocalDown(roleBeforeLocalDown == NodeType.PRIMARY, () -> findRunningPrimary(0));
             flushEvents();
             return null;
         }
@@ -557,6 +579,7 @@ final class NodeMonitor implements Runnable {
 
     private void upstreamSeen(NodeRecord upstream, RecoveryProgress prog) {
         upstreamLastSeen = Instant.now();
+        guard.upstreamSeen();
         if (upstreamDownSince != null) {
             long secs = Duration.between(upstreamDownSince, Instant.now()).toSeconds();
             upstreamDownSince = null;
@@ -625,6 +648,7 @@ final class NodeMonitor implements Runnable {
         }
         if (upstreamDownSince == null) {
             upstreamDownSince = Instant.now();
+            guard.upstreamLost();
             sink.record(DaemonEvents.REPMGRD_UPSTREAM_DISCONNECT, true, "unable to connect to upstream " + upstream.describe(),
                     EventSink.Context.primary(upstream));
         }
@@ -715,6 +739,11 @@ final class NodeMonitor implements Runnable {
             return;
         }
         waitingForOperation = false;
+        if (!guard.holdBeforeElection(failed, () -> available(failed), this::pauseFor)) {
+            LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
+            upstreamSeen(failed, null);
+            return;
+        }
         elect(failed);
     }
 
@@ -1140,6 +1169,8 @@ final class NodeMonitor implements Runnable {
                 selfStaleReported = true;
                 reportSplitBrain(split.get());
             }
+            guard.fenceStale(split.get().current().describe() + " is the current primary (timeline "
+                    + split.get().currentTimeline() + ", this node's " + split.get().staleTimeline() + ")");
             flushEvents();
             return;
         }
@@ -1264,7 +1295,7 @@ final class NodeMonitor implements Runnable {
         boolean done = false;
         if (knownPrimary != null) {
             boolean local = knownPrimary.equals(self.conninfo()) && localRole == NodeType.PRIMARY
-                    && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null;
+                    && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null && !guard.isolated();
             done = local ? sink.flush(localStore) : sink.flush(storeAt(knownPrimary));
         }
         Instant now = Instant.now();
