@@ -1,0 +1,385 @@
+package io.repmgr4j.core.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.repmgr4j.EventRecord;
+import io.repmgr4j.FailoverMode;
+import io.repmgr4j.NodeConfig;
+import io.repmgr4j.ReplicationCluster;
+import io.repmgr4j.core.ReplicationClusters;
+import io.repmgr4j.testkit.NetReplicaSet;
+import io.repmgr4j.testkit.PgServer;
+import io.repmgr4j.testkit.PgWriter;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A partition test's cluster: three nodes in their own network namespaces (pg1 primary,
+ * pg2 priority 80, pg3 priority 60), registered, a standalone {@code DaemonMain} in each
+ * namespace (monitor 1 s, reconnect 2 × 1 s, readonly fence), a writer through a
+ * multi-host URL from the client host, and an observer that polls every server's role
+ * from the client host.
+ */
+final class PartitionCluster implements AutoCloseable {
+    static final String DAEMON_MAIN = "io.repmgr4j.core.daemon.DaemonMain";
+
+    final NetReplicaSet set;
+    final Observer observer;
+    PgWriter writer;
+    private final Map<String, String> confKeys;
+
+    private PartitionCluster(NetReplicaSet set, Map<String, String> confKeys) {
+        this.set = set;
+        this.confKeys = confKeys;
+        this.observer = new Observer(set.servers());
+    }
+
+    /** The test JVM's class path: the daemons run the same classes. */
+    static String classpath() {
+        String cp = System.getProperty("surefire.test.class.path");
+        return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
+    }
+
+    /**
+     * Starts the cluster with {@code primary_isolation_timeout} of {@code isolationSecs},
+     * extra repmgr.conf {@code keys}, and daemons started with {@code daemonArgs}.
+     */
+    static PartitionCluster start(int isolationSecs, Map<String, String> keys, List<String> daemonArgs) {
+        NetReplicaSet set = NetReplicaSet.start(3, b -> b.setting("wal_sender_timeout", "60s"));
+        PartitionCluster pc = null;
+        try {
+            Map<String, String> conf = new LinkedHashMap<>();
+            conf.put("failover", "automatic");
+            conf.put("monitor_interval_secs", "1");
+            conf.put("reconnect_attempts", "2");
+            conf.put("reconnect_interval", "1");
+            conf.put("promote_check_timeout", "30");
+            conf.put("standby_reconnect_timeout", "30");
+            conf.put("fencing", "readonly");
+            conf.put("primary_isolation_timeout", Integer.toString(isolationSecs));
+            conf.putAll(keys);
+            pc = new PartitionCluster(set, conf);
+            try (ReplicationCluster cluster = ReplicationClusters.connect(set.server(1).conninfo())) {
+                cluster.registerPrimary(pc.nodeConfig(1)).execute();
+                for (int i = 2; i <= set.size(); i++) {
+                    cluster.registerStandby(pc.nodeConfig(i)).waitUntilAttached(Duration.ofSeconds(30)).execute();
+                }
+            }
+            for (int i = 1; i <= set.size(); i++) {
+                set.writeRepmgrConf(i, pc.confOf(i));
+                pc.startDaemon(i, daemonArgs);
+            }
+            pc.observer.start();
+            pc.writer = PgWriter.start(set.servers(), Duration.ofMillis(20));
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            return pc;
+        } catch (RuntimeException | Error e) {
+            try {
+                if (pc != null) {
+                    System.err.println(set.daemonLogs(60));
+                    pc.close();
+                } else {
+                    set.close();
+                }
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Starts node {@code i}'s daemon and waits (up to 60 s) until it says it started; fails with its output when it ends. */
+    void startDaemon(int i, List<String> daemonArgs) {
+        io.repmgr4j.testkit.NetProcess p = set.startDaemon(i, DAEMON_MAIN, classpath(), daemonArgs);
+        await("the daemon of node " + i + " to start", Duration.ofSeconds(60), () -> {
+            if (!p.isAlive()) {
+                throw new AssertionError("the daemon of node " + i + " ended with exit code " + p.exitValue() + ":\n"
+                        + p.logTail(30));
+            }
+            return p.logTail(200).contains("repmgr4j daemon for node \"" + set.server(i).name() + "\"");
+        });
+    }
+
+    private int priority(int i) {
+        return i == 1 ? 100 : i == 2 ? 80 : 60;
+    }
+
+    /** The node's conninfo: the test kit's, with a connect timeout a cold daemon JVM on a busy machine meets. */
+    io.repmgr4j.ConnInfo conninfo(int i) {
+        return set.server(i).conninfo().with("connect_timeout", "5");
+    }
+
+    NodeConfig nodeConfig(int i) {
+        return set.server(i).nodeConfig(i).conninfo(conninfo(i)).priority(priority(i)).failover(FailoverMode.AUTOMATIC)
+                .monitorIntervalSecs(1).reconnectAttempts(2).reconnectInterval(1).build();
+    }
+
+    Map<String, String> confOf(int i) {
+        Map<String, String> c = new LinkedHashMap<>(confKeys);
+        c.put("priority", Integer.toString(priority(i)));
+        c.put("conninfo", conninfo(i).render());
+        return c;
+    }
+
+    PgServer server(int i) {
+        return set.server(i);
+    }
+
+    /** The events of a kind stored in the metadata of whichever server is writable now (empty when none answers). */
+    List<EventRecord> events(String event) {
+        for (PgServer s : set.servers()) {
+            if (Observer.isWritable(s)) {
+                try (ReplicationCluster c = ReplicationClusters.connect(s.conninfo())) {
+                    return c.events().event(event).limit(100).list();
+                } catch (RuntimeException e) {
+                    // try the next one
+                }
+            }
+        }
+        return List.of();
+    }
+
+    /**
+     * Pauses the writer, waits until both standbys replayed everything the primary has, and
+     * returns {@link System#nanoTime()}: every commit acknowledged before it is on every node.
+     */
+    long quiesce(PgServer primary, List<PgServer> standbys) {
+        writer.pause();
+        String lsn = primary.query("SELECT pg_current_wal_lsn()::text", String.class);
+        for (PgServer s : standbys) {
+            await(s.name() + " to replay " + lsn, Duration.ofSeconds(30), () -> Boolean.TRUE.equals(
+                    s.query("SELECT pg_last_wal_replay_lsn() >= '" + lsn + "'::pg_lsn", Boolean.class)));
+        }
+        return System.nanoTime();
+    }
+
+    /** The servers that accept writes now (asked directly, connect timeout 2 s). */
+    List<PgServer> writable() {
+        List<PgServer> out = new ArrayList<>();
+        for (PgServer s : set.servers()) {
+            if (Observer.isWritable(s)) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    /** Waits (up to 60 s) until exactly one server accepts writes, and checks it still holds 3 s later. */
+    PgServer awaitSinglePrimary() {
+        await("exactly one writable primary", Duration.ofSeconds(60), () -> writable().size() == 1);
+        DaemonSupport.sleep(3000);
+        List<PgServer> w = writable();
+        assertThat(w).as("writable servers 3 s after there was exactly one" + set.daemonLogs(30)).hasSize(1);
+        return w.get(0);
+    }
+
+    /** The ids of the writer's table on {@code server}. */
+    static Set<Long> idsOn(PgServer server) {
+        Set<Long> ids = new HashSet<>();
+        try (Connection c = server.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id FROM repmgr4j_writes")) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new AssertionError("cannot read repmgr4j_writes on " + server.name() + ": " + e.getMessage(), e);
+        }
+        return ids;
+    }
+
+    /**
+     * The legitimate acknowledged commits missing on {@code finalPrimary}: those the old
+     * primary acknowledged up to {@code legitUntilNanos}, and all those of the other servers.
+     */
+    List<Long> legitMissing(PgServer oldPrimary, long legitUntilNanos, PgServer finalPrimary) {
+        Set<Long> present = idsOn(finalPrimary);
+        String old = PgWriter.label(oldPrimary);
+        return writer.commits().stream()
+                .filter(c -> !c.server().equals(old) || c.ackNanos() <= legitUntilNanos)
+                .map(PgWriter.Commit::id).filter(id -> !present.contains(id)).toList();
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) {
+        DaemonSupport.await(what, timeout, condition);
+    }
+
+    @Override
+    public void close() {
+        if (writer != null) {
+            writer.close();
+        }
+        observer.close();
+        set.close();
+    }
+
+    /** Small waits shared by the partition tests. */
+    static final class DaemonSupport {
+        private DaemonSupport() {
+        }
+
+        static void await(String what, Duration timeout, BooleanSupplier condition) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!condition.getAsBoolean()) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for: " + what);
+                }
+                sleep(100);
+            }
+        }
+
+        static void sleep(long ms) {
+            try {
+                Thread.sleep(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /**
+     * Polls every server's role from the client host every 50 ms ({@code pg_is_in_recovery()}
+     * over a kept connection, connect timeout 1 s), and remembers per server the last time it
+     * was seen in recovery and the first time it was then seen writable: a lower bound of the
+     * moment a promoted standby became writable.
+     */
+    static final class Observer implements AutoCloseable {
+        private final List<PgServer> servers;
+        private final Map<String, long[]> seen = new LinkedHashMap<>(); // {lastInRecovery, firstWritableAfter, lastWritable}
+        private final List<Thread> threads = new ArrayList<>();
+        private volatile boolean running = true;
+
+        Observer(List<PgServer> servers) {
+            this.servers = servers;
+            for (PgServer s : servers) {
+                seen.put(s.name(), new long[] {0, 0, 0});
+            }
+        }
+
+        void start() {
+            for (PgServer s : servers) {
+                Thread t = new Thread(() -> poll(s), "partition-observer-" + s.name());
+                t.setDaemon(true);
+                threads.add(t);
+                t.start();
+            }
+        }
+
+        private static Connection open(PgServer s, int connectSecs) throws SQLException {
+            Properties p = new Properties();
+            p.setProperty("user", "repmgr");
+            p.setProperty("connectTimeout", Integer.toString(connectSecs));
+            p.setProperty("loginTimeout", Integer.toString(connectSecs + 1));
+            p.setProperty("socketTimeout", "2");
+            p.setProperty("ApplicationName", "partition-observer");
+            return DriverManager.getConnection("jdbc:postgresql://" + s.host() + ":" + s.port() + "/repmgr", p);
+        }
+
+        /** Whether {@code s} answers and is not in recovery (a new connection, connect timeout 2 s). */
+        static boolean isWritable(PgServer s) {
+            try (Connection c = open(s, 2); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                return rs.next() && !rs.getBoolean(1);
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+
+        private void poll(PgServer s) {
+            Connection c = null;
+            while (running) {
+                try {
+                    if (c == null) {
+                        c = open(s, 1);
+                    }
+                    boolean recovery;
+                    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                        rs.next();
+                        recovery = rs.getBoolean(1);
+                    }
+                    long now = System.nanoTime();
+                    synchronized (seen) {
+                        long[] v = seen.get(s.name());
+                        if (recovery) {
+                            v[0] = now;
+                            v[1] = 0;
+                        } else {
+                            if (v[1] == 0) {
+                                v[1] = now;
+                            }
+                            v[2] = now;
+                        }
+                    }
+                } catch (SQLException e) {
+                    try {
+                        if (c != null) {
+                            c.close();
+                        }
+                    } catch (SQLException ignored) {
+                        // gone
+                    }
+                    c = null;
+                }
+                DaemonSupport.sleep(50);
+            }
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (SQLException ignored) {
+                // gone
+            }
+        }
+
+        /** Whether the last answer of {@code s} said writable and came within the last second. */
+        boolean writableNow(PgServer s) {
+            synchronized (seen) {
+                long[] v = seen.get(s.name());
+                return v[1] != 0 && System.nanoTime() - v[2] < 1_000_000_000L;
+            }
+        }
+
+        /**
+         * When {@code s} became writable, at the earliest: the last time it was seen in
+         * recovery before it was seen writable; 0 when it was not seen writable after being
+         * seen in recovery.
+         */
+        long becameWritable(PgServer s) {
+            synchronized (seen) {
+                long[] v = seen.get(s.name());
+                return v[1] != 0 && v[0] != 0 ? v[0] : 0;
+            }
+        }
+
+        /** The last time {@code s} was seen writable (0: never). */
+        long lastWritable(PgServer s) {
+            synchronized (seen) {
+                return seen.get(s.name())[2];
+            }
+        }
+
+        @Override
+        public void close() {
+            running = false;
+            for (Thread t : threads) {
+                try {
+                    t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
