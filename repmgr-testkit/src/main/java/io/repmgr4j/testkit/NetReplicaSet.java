@@ -35,7 +35,9 @@ import java.util.function.Consumer;
 public final class NetReplicaSet implements AutoCloseable {
     /** JVM options for the daemons: small heap, quick start. */
     public static final List<String> DAEMON_JVM_OPTIONS = List.of("-Xmx128m", "-Xss512k", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+            "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+            "-Dorg.slf4j.simpleLogger.log.io.repmgr4j=info", "-Dorg.slf4j.simpleLogger.log.io.repmgr4j.core=info",
+            "-Dorg.slf4j.simpleLogger.showDateTime=true",
             "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
 
     private final NetLab lab;

@@ -8,6 +8,7 @@ import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationCluster;
 import io.repmgr4j.core.ReplicationClusters;
 import io.repmgr4j.testkit.NetReplicaSet;
+import io.repmgr4j.testkit.PgRoleWatch;
 import io.repmgr4j.testkit.PgServer;
 import io.repmgr4j.testkit.PgWriter;
 import java.sql.Connection;
@@ -29,21 +30,20 @@ import java.util.function.BooleanSupplier;
  * A partition test's cluster: three nodes in their own network namespaces (pg1 primary,
  * pg2 priority 80, pg3 priority 60), registered, a standalone {@code DaemonMain} in each
  * namespace (monitor 1 s, reconnect 2 × 1 s, readonly fence), a writer through a
- * multi-host URL from the client host, and an observer that polls every server's role
- * from the client host.
+ * multi-host URL from the client host, and a {@link PgRoleWatch} from the client host.
  */
 final class PartitionCluster implements AutoCloseable {
     static final String DAEMON_MAIN = "io.repmgr4j.core.daemon.DaemonMain";
 
     final NetReplicaSet set;
-    final Observer observer;
+    final PgRoleWatch observer;
     PgWriter writer;
     private final Map<String, String> confKeys;
 
     private PartitionCluster(NetReplicaSet set, Map<String, String> confKeys) {
         this.set = set;
         this.confKeys = confKeys;
-        this.observer = new Observer(set.servers());
+        this.observer = new PgRoleWatch(set.servers());
     }
 
     /** The test JVM's class path: the daemons run the same classes. */
@@ -140,7 +140,7 @@ final class PartitionCluster implements AutoCloseable {
     /** The events of a kind stored in the metadata of whichever server is writable now (empty when none answers). */
     List<EventRecord> events(String event) {
         for (PgServer s : set.servers()) {
-            if (Observer.isWritable(s)) {
+            if (PgRoleWatch.isWritable(s)) {
                 try (ReplicationCluster c = ReplicationClusters.connect(s.conninfo())) {
                     return c.events().event(event).limit(100).list();
                 } catch (RuntimeException e) {
@@ -169,7 +169,7 @@ final class PartitionCluster implements AutoCloseable {
     List<PgServer> writable() {
         List<PgServer> out = new ArrayList<>();
         for (PgServer s : set.servers()) {
-            if (Observer.isWritable(s)) {
+            if (PgRoleWatch.isWritable(s)) {
                 out.add(s);
             }
         }
@@ -245,140 +245,6 @@ final class PartitionCluster implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError(e);
-            }
-        }
-    }
-
-    /**
-     * Polls every server's role from the client host every 50 ms ({@code pg_is_in_recovery()}
-     * over a kept connection, connect timeout 1 s), and remembers per server the last time it
-     * was seen in recovery and the first time it was then seen writable: a lower bound of the
-     * moment a promoted standby became writable.
-     */
-    static final class Observer implements AutoCloseable {
-        private final List<PgServer> servers;
-        private final Map<String, long[]> seen = new LinkedHashMap<>(); // {lastInRecovery, firstWritableAfter, lastWritable}
-        private final List<Thread> threads = new ArrayList<>();
-        private volatile boolean running = true;
-
-        Observer(List<PgServer> servers) {
-            this.servers = servers;
-            for (PgServer s : servers) {
-                seen.put(s.name(), new long[] {0, 0, 0});
-            }
-        }
-
-        void start() {
-            for (PgServer s : servers) {
-                Thread t = new Thread(() -> poll(s), "partition-observer-" + s.name());
-                t.setDaemon(true);
-                threads.add(t);
-                t.start();
-            }
-        }
-
-        private static Connection open(PgServer s, int connectSecs) throws SQLException {
-            Properties p = new Properties();
-            p.setProperty("user", "repmgr");
-            p.setProperty("connectTimeout", Integer.toString(connectSecs));
-            p.setProperty("loginTimeout", Integer.toString(connectSecs + 1));
-            p.setProperty("socketTimeout", "2");
-            p.setProperty("ApplicationName", "partition-observer");
-            return DriverManager.getConnection("jdbc:postgresql://" + s.host() + ":" + s.port() + "/repmgr", p);
-        }
-
-        /** Whether {@code s} answers and is not in recovery (a new connection, connect timeout 2 s). */
-        static boolean isWritable(PgServer s) {
-            try (Connection c = open(s, 2); Statement st = c.createStatement();
-                 ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                return rs.next() && !rs.getBoolean(1);
-            } catch (SQLException e) {
-                return false;
-            }
-        }
-
-        private void poll(PgServer s) {
-            Connection c = null;
-            while (running) {
-                try {
-                    if (c == null) {
-                        c = open(s, 1);
-                    }
-                    boolean recovery;
-                    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                        rs.next();
-                        recovery = rs.getBoolean(1);
-                    }
-                    long now = System.nanoTime();
-                    synchronized (seen) {
-                        long[] v = seen.get(s.name());
-                        if (recovery) {
-                            v[0] = now;
-                            v[1] = 0;
-                        } else {
-                            if (v[1] == 0) {
-                                v[1] = now;
-                            }
-                            v[2] = now;
-                        }
-                    }
-                } catch (SQLException e) {
-                    try {
-                        if (c != null) {
-                            c.close();
-                        }
-                    } catch (SQLException ignored) {
-                        // gone
-                    }
-                    c = null;
-                }
-                DaemonSupport.sleep(50);
-            }
-            try {
-                if (c != null) {
-                    c.close();
-                }
-            } catch (SQLException ignored) {
-                // gone
-            }
-        }
-
-        /** Whether the last answer of {@code s} said writable and came within the last second. */
-        boolean writableNow(PgServer s) {
-            synchronized (seen) {
-                long[] v = seen.get(s.name());
-                return v[1] != 0 && System.nanoTime() - v[2] < 1_000_000_000L;
-            }
-        }
-
-        /**
-         * When {@code s} became writable, at the earliest: the last time it was seen in
-         * recovery before it was seen writable; 0 when it was not seen writable after being
-         * seen in recovery.
-         */
-        long becameWritable(PgServer s) {
-            synchronized (seen) {
-                long[] v = seen.get(s.name());
-                return v[1] != 0 && v[0] != 0 ? v[0] : 0;
-            }
-        }
-
-        /** The last time {@code s} was seen writable (0: never). */
-        long lastWritable(PgServer s) {
-            synchronized (seen) {
-                return seen.get(s.name())[2];
-            }
-        }
-
-        @Override
-        public void close() {
-            running = false;
-            for (Thread t : threads) {
-                try {
-                    t.join(5000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
             }
         }
     }

@@ -87,7 +87,7 @@ class PartitionTest {
             await("a standby to be promoted" , Duration.ofSeconds(60),
                     () -> pc.observer.becameWritable(pg2) != 0 || pc.observer.becameWritable(pc.server(3)) != 0);
             PgServer promoted = pc.observer.becameWritable(pg2) != 0 ? pg2 : pc.server(3);
-            await("pg1 to stop taking writes", Duration.ofSeconds(30), () -> !PartitionCluster.Observer.isWritable(pg1));
+            await("pg1 to stop taking writes", Duration.ofSeconds(30), () -> !io.repmgr4j.testkit.PgRoleWatch.isWritable(pg1));
             pc.writer.awaitCommits(20, Duration.ofSeconds(30));
             pc.set.lab().healAll();
 
@@ -165,7 +165,7 @@ class PartitionTest {
             java.nio.file.Files.delete(pg1.dataDirectory().resolve("standby.signal"));
             pg1.start();
             pc.startDaemon(1, List.of());
-            await("pg1 to be fenced by its daemon", Duration.ofSeconds(30), () -> !PartitionCluster.Observer.isWritable(pg1));
+            await("pg1 to be fenced by its daemon", Duration.ofSeconds(30), () -> !io.repmgr4j.testkit.PgRoleWatch.isWritable(pg1));
 
             PgServer last = pc.awaitSinglePrimary();
             pc.writer.awaitCommits(20, Duration.ofSeconds(30));
