@@ -35,6 +35,35 @@ public interface ReplicationCluster extends AutoCloseable {
     /** {@code repmgr standby unregister}: removes a standby's record, also of a node that is down. */
     StandbyUnregistration unregisterStandby(int nodeId);
 
+    /**
+     * {@code repmgr witness register}: records a PostgreSQL server outside replication as
+     * the cluster's witness; it gets a copy of the metadata (kept fresh by its daemon) and
+     * counts in every quorum. Default: throws (implementations that support witnesses override it).
+     */
+    default WitnessRegistration registerWitness(NodeConfig node) {
+        throw new UnsupportedOperationException("witness nodes are not supported by " + getClass().getName());
+    }
+
+    /** {@code repmgr witness unregister}: removes a witness's record. */
+    default WitnessUnregistration unregisterWitness(int nodeId) {
+        throw new UnsupportedOperationException("witness nodes are not supported by " + getClass().getName());
+    }
+
+    /** Options of {@link #registerWitness}. */
+    interface WitnessRegistration {
+        /** Overwrite an existing witness record with the same node id. */
+        WitnessRegistration force(boolean force);
+
+        /** Installs the schema on the witness, writes the record and the event, copies the metadata; returns the record. */
+        NodeRecord execute();
+    }
+
+    /** Options of {@link #unregisterWitness}. */
+    interface WitnessUnregistration {
+        /** Removes the record; returns the record that was removed. */
+        NodeRecord execute();
+    }
+
     /** {@code repmgr cluster show}: probes every registered node at once. */
     ClusterShow show();
 

@@ -161,7 +161,8 @@ final class ClusterProbe {
                 upstreamState = UpstreamState.UNKNOWN;
                 problems.add("unable to connect to " + n.describe() + "'s upstream " + up.describe());
                 problems.add("unable to determine if " + n.describe() + " is attached to its upstream " + up.describe());
-            } else if (p.walReceiver().map(wr -> Attachment.matches(wr, up.conninfo())).orElse(false) || upProbe.streamingClients().contains(n.nodeName())) {
+            } else if (n.type() == NodeType.WITNESS // a witness does not stream: reaching its upstream is all it does
+                    || p.walReceiver().map(wr -> Attachment.matches(wr, up.conninfo())).orElse(false) || upProbe.streamingClients().contains(n.nodeName())) {
                 upstreamState = UpstreamState.ATTACHED;
             } else {
                 upstreamState = UpstreamState.NOT_ATTACHED;

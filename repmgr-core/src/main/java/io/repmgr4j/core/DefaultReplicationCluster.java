@@ -132,6 +132,34 @@ final class DefaultReplicationCluster implements ReplicationCluster {
     }
 
     @Override
+    public WitnessRegistration registerWitness(NodeConfig node) {
+        Objects.requireNonNull(node, "node");
+        return new WitnessRegistration() {
+            private boolean force;
+
+            @Override
+            public WitnessRegistration force(boolean force) {
+                this.force = force;
+                return this;
+            }
+
+            @Override
+            public NodeRecord execute() {
+                open();
+                return new WitnessRegistrar(ctx).register(node, force);
+            }
+        };
+    }
+
+    @Override
+    public WitnessUnregistration unregisterWitness(int nodeId) {
+        return () -> {
+            open();
+            return new WitnessRegistrar(ctx).unregister(nodeId);
+        };
+    }
+
+    @Override
     public ClusterShow show() {
         return new ClusterShow() {
             private Duration timeout = ctx.showTimeout();

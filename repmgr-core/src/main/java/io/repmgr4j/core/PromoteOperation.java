@@ -115,6 +115,7 @@ final class PromoteOperation {
         List<NodeRecord> oldPrimaries = new ArrayList<>();
         List<NodeRecord> siblings = new ArrayList<>();
         TopologyLock[] lock = new TopologyLock[1];
+        EarlyLock[] early = new EarlyLock[1];
         try {
             run.check("node is registered", () -> {
                 node[0] = Topology.require(nodes, nodeId);
@@ -129,6 +130,8 @@ final class PromoteOperation {
                 return OperationRun.Found.ok("in recovery");
             });
             run.check("the registered primary is not running", () -> {
+                // the lock is taken meanwhile: an unreachable old primary then costs one connect timeout, not two
+                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL);
                 oldPrimaries.addAll(Topology.activePrimaries(nodes, nodeId));
                 List<String> running = oldPrimaries.stream().filter(p -> topo.ctx.isRunningPrimary(p.conninfo()))
                         .map(NodeRecord::describe).toList();
@@ -146,7 +149,8 @@ final class PromoteOperation {
                         + " still runs as primary; promoting anyway (force): two primaries will accept writes");
             });
             run.check("no other topology operation is running", () -> {
-                lock[0] = TopologyLock.acquire(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL);
+                lock[0] = early[0] != null ? early[0].take()
+                        : TopologyLock.acquire(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL);
                 return OperationRun.Found.ok("cluster-wide lock taken on nodes " + lock[0].nodeIds());
             });
             if (siblingsFollow) {
@@ -160,6 +164,9 @@ final class PromoteOperation {
             }
         } catch (OperationRun.CheckFailed f) {
             FollowOperation.closeQuietly(lock[0]);
+            if (lock[0] == null && early[0] != null) {
+                early[0].abandon();
+            }
             OperationReport report = run.report(false, OperationRun.describe(f.reason()));
             if (dryRun) {
                 return report;
@@ -169,6 +176,9 @@ final class PromoteOperation {
                     f.reason().hint().orElse(null), report, f.reason());
         } catch (RuntimeException e) {
             FollowOperation.closeQuietly(lock[0]);
+            if (lock[0] == null && early[0] != null) {
+                early[0].abandon();
+            }
             throw e;
         }
         try {

@@ -23,7 +23,12 @@ import java.util.function.Consumer;
  * <pre>
  * java -cp ... io.repmgr4j.core.daemon.DaemonMain -f /etc/repmgr.conf
  *     [--monitor-interval-ms N] [--reconnect-interval-ms N]
+ *     [--check-timeout-ms N] [--primary-isolation-timeout-ms N]
  * </pre>
+ *
+ * Fencing is configured in repmgr.conf ({@code fencing}, {@code fence_command},
+ * {@code primary_isolation_timeout}, repmgr4j's own keys); the options override the
+ * intervals with millisecond values.
  *
  * Exit status: 0 after a clean stop, otherwise repmgr's exit code of the error
  * (1 BAD_CONFIG for a bad file, option or setting; 6 DB_CONN when the local node cannot be
@@ -84,6 +89,9 @@ public final class DaemonMain {
                     case "-f", "--config-file" -> config = Path.of(value(args, ++i, args[i - 1]));
                     case "--monitor-interval-ms" -> options.monitorInterval(millis(args, ++i, "--monitor-interval-ms"));
                     case "--reconnect-interval-ms" -> options.reconnectInterval(millis(args, ++i, "--reconnect-interval-ms"));
+                    case "--check-timeout-ms" -> options.checkTimeout(millis(args, ++i, "--check-timeout-ms"));
+                    case "--primary-isolation-timeout-ms" -> options.primaryIsolationTimeout(
+                            millis(args, ++i, "--primary-isolation-timeout-ms"));
                     case "-h", "--help" -> {
                         out.println(usage());
                         return 0;
@@ -134,6 +142,7 @@ public final class DaemonMain {
     }
 
     static String usage() {
-        return "usage: DaemonMain -f /path/to/repmgr.conf [--monitor-interval-ms N] [--reconnect-interval-ms N]";
+        return "usage: DaemonMain -f /path/to/repmgr.conf [--monitor-interval-ms N] [--reconnect-interval-ms N]"
+                + " [--check-timeout-ms N] [--primary-isolation-timeout-ms N]";
     }
 }

@@ -75,6 +75,7 @@ final class FenceGuard implements AutoCloseable {
     private volatile Optional<Fence.Marker> fenced = Optional.empty();
     private volatile boolean preFenced;
     private volatile long upstreamLostAt;
+    private volatile boolean silenceOnly;
     private int cycles;
     private boolean staleDone;
     private boolean stuckReported;
@@ -159,7 +160,7 @@ final class FenceGuard implements AutoCloseable {
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not open the safety session: {}", self.nodeName(), e.getMessage());
         }
-        watch.setActive(localRole == NodeType.PRIMARY);
+        watch.setActive(localRole == NodeType.PRIMARY && !WitnessSync.isWitness(nodes.get(), self.nodeId()));
         watch.start();
     }
 
@@ -243,6 +244,7 @@ final class FenceGuard implements AutoCloseable {
             }
         }
         if (!prog.inRecovery()) {
+            preFenced = false;
             if (fenced.isPresent()) {
                 fenced = Optional.empty();
             }
@@ -254,6 +256,14 @@ final class FenceGuard implements AutoCloseable {
         }
         watch.setActive(false);
         staleDone = false;
+        preFenced = false;
+        if (fenced.isPresent() && nodes.get().stream().anyMatch(n -> n.nodeId() == self.nodeId() && n.type() != NodeType.PRIMARY)) {
+            LOG.info("[{}] this node was registered again as a {} (rejoined): no longer fenced", self.nodeName(),
+                    nodes.get().stream().filter(n -> n.nodeId() == self.nodeId()).findFirst().orElseThrow().type().sqlName());
+            fenced = Optional.empty();
+            isolated = false;
+            stuckReported = false;
+        }
         watch.setProbing(fenced.isPresent());
         if (fenced.isEmpty()) {
             return false;
@@ -275,11 +285,12 @@ final class FenceGuard implements AutoCloseable {
         if (fenced.isPresent()) {
             return;
         }
-        if (!isolated) {
+        boolean first = !isolated;
+        isolated = true; // first: its events must not go to its own server any more
+        if (first) {
             sink.record(DaemonEvents.PRIMARY_ISOLATED, false, describeSelf() + " is isolated: " + reason,
                     EventSink.Context.NONE);
         }
-        isolated = true;
         applyFence("isolated: " + reason, term.getAsInt());
     }
 
@@ -459,6 +470,7 @@ final class FenceGuard implements AutoCloseable {
      */
     boolean holdBeforeElection(NodeRecord failed, BooleanSupplier available, Consumer<Duration> pause) {
         Duration hold = fs.fenceHold();
+        silenceOnly = false;
         if (hold.isZero()) {
             return true;
         }
@@ -473,6 +485,7 @@ final class FenceGuard implements AutoCloseable {
             }
             long left = hold.toNanos() - (System.nanoTime() - since);
             if (left <= 0) {
+                silenceOnly = true;
                 return true;
             }
             if (!logged) {
@@ -485,6 +498,15 @@ final class FenceGuard implements AutoCloseable {
             }
             pause.accept(Duration.ofNanos(Math.min(left, fs.probeInterval().toNanos())));
         }
+    }
+
+    /**
+     * Whether the election that follows must apply primary_visibility_consensus whatever
+     * the setting: the primary was only silent, so a sibling or the witness that still
+     * reaches it means it still has its quorum, is not fenced, and must not be replaced.
+     */
+    boolean requireVisibilityConsensus() {
+        return silenceOnly;
     }
 
     // ------------------------------------------------------------------ lifecycle

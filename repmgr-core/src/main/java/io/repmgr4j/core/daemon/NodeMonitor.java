@@ -128,6 +128,8 @@ final class NodeMonitor implements Runnable {
     private boolean waitingForOperation;
     /** Isolation watch, fencing and the promotion hold (split-brain safety); set before {@link #startup()}. */
     private FenceGuard guard;
+    /** The witness's metadata copy, made when this node is registered as a witness. */
+    private WitnessSync witness;
 
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
@@ -241,6 +243,9 @@ final class NodeMonitor implements Runnable {
         if (guard != null) {
             guard.abort();
         }
+        if (witness != null) {
+            witness.abort();
+        }
         siblingLinks.values().forEach(KeptConnection::abort);
         local.abort();
         beaconSession.abort();
@@ -257,6 +262,9 @@ final class NodeMonitor implements Runnable {
     void closeConnections() {
         if (guard != null) {
             guard.close();
+        }
+        if (witness != null) {
+            witness.close();
         }
         closeSiblingLinks();
         local.close();
@@ -319,6 +327,11 @@ final class NodeMonitor implements Runnable {
             return;
         }
         refreshMetadata();
+        if (WitnessSync.isWitness(nodes, self.nodeId())) {
+            witnessCycle();
+            publish();
+            return;
+        }
         if (guard.onCycle(prog)) {
             mode = DaemonMode.FENCED;
             publish();
@@ -331,6 +344,21 @@ final class NodeMonitor implements Runnable {
             primaryCycle();
         }
         publish();
+    }
+
+    /** A witness copies the metadata from the primary and publishes whether it reached it. */
+    private void witnessCycle() {
+        if (witness == null) {
+            witness = new WitnessSync(self, access, s.checkTimeout());
+        }
+        WitnessSync.Outcome o = witness.cycle(nodes, localStore, () -> findRunningPrimary(0));
+        upstreamId = o.primaryId();
+        if (o.reached()) {
+            upstreamLastSeen = Instant.now();
+            knownPrimary = node(o.primaryId()).map(NodeRecord::conninfo).orElse(knownPrimary);
+        }
+        mode = DaemonMode.MONITORING;
+        flushEvents();
     }
 
     /** Sleeps, unless the daemon is closing. */
@@ -889,7 +917,7 @@ final class NodeMonitor implements Runnable {
             Election.Participant selfP = participant(me, new Observed(Optional.of(mine), Optional.empty()));
             List<Election.Participant> sibs = siblings.stream().map(n -> participant(n, seen.get(n.nodeId()))).toList();
             Election.Outcome outcome = Election.decide(new Election.Input(selfP, s.automatic() && !paused, failed.nodeId(),
-                    failed.nodeName(), failed.location(), sibs, s.visibilityConsensus(),
+                    failed.nodeName(), failed.location(), sibs, s.visibilityConsensus() || guard.requireVisibilityConsensus(),
                     s.monitorInterval().multipliedBy(2).toMillis(), excluded));
             LOG.info("[{}] election round {} for failed primary {}: {}", self.nodeName(), round, failed.describe(),
                     describe(outcome));
@@ -1296,7 +1324,8 @@ final class NodeMonitor implements Runnable {
         if (knownPrimary != null) {
             boolean local = knownPrimary.equals(self.conninfo()) && localRole == NodeType.PRIMARY
                     && mode != DaemonMode.SPLIT_BRAIN && localDownSince == null && !guard.isolated();
-            done = local ? sink.flush(localStore) : sink.flush(storeAt(knownPrimary));
+            boolean isolatedSelf = knownPrimary.equals(self.conninfo()) && guard.isolated();
+            done = local ? sink.flush(localStore) : !isolatedSelf && sink.flush(storeAt(knownPrimary));
         }
         Instant now = Instant.now();
         if (!done && Duration.between(lastPrimarySearch, now).compareTo(PRIMARY_SEARCH_PAUSE) > 0) {

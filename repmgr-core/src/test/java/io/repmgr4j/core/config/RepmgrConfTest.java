@@ -225,7 +225,10 @@ class RepmgrConfTest {
                 "event_notifications = 'standby_promote, repmgrd_failover_promote,repmgrd_failover_follow'",
                 "ssh_options = '-q -o ConnectTimeout=10'",
                 "log_file = /var/log/repmgr/repmgrd.log",
-                "log_level = notice");
+                "log_level = notice",
+                "fencing = command",
+                "fence_command = '/usr/local/bin/fence %n'",
+                "primary_isolation_timeout = 9");
 
         @Test
         void parsedEqualsBuiltFluently() {
@@ -264,6 +267,9 @@ class RepmgrConfTest {
                     .sshOptions("-q -o ConnectTimeout=10")
                     .logFile("/var/log/repmgr/repmgrd.log")
                     .logLevel("NOTICE")
+                    .fencing(io.repmgr4j.FencingMode.COMMAND)
+                    .fenceCommand("/usr/local/bin/fence %n")
+                    .primaryIsolationTimeout(9)
                     .configFile(FILE)
                     .build();
             assertThat(r.config()).isEqualTo(built);
