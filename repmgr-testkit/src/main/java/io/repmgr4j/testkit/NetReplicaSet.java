@@ -43,12 +43,13 @@ public final class NetReplicaSet implements AutoCloseable {
     private final NetLab lab;
     private final List<NetNode> nodes;
     private final List<PgServer> servers;
+    private final Object adding = new Object();
     private final Map<Integer, NetProcess> daemons = new ConcurrentHashMap<>();
 
     private NetReplicaSet(NetLab lab, List<NetNode> nodes, List<PgServer> servers) {
         this.lab = lab;
-        this.nodes = nodes;
-        this.servers = servers;
+        this.nodes = new java.util.concurrent.CopyOnWriteArrayList<>(nodes);
+        this.servers = new java.util.concurrent.CopyOnWriteArrayList<>(servers);
     }
 
     /**
@@ -81,6 +82,21 @@ public final class NetReplicaSet implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds node {@code n<k>} with a server {@code pg<k>} of its own, outside replication (a
+     * new primary: for example a witness), where k is the next index; returns k.
+     */
+    public int addStandaloneServer(Consumer<PgServer.Builder> options) {
+        synchronized (adding) {
+            int k = servers.size() + 1;
+            NetNode n = lab.node("n" + k);
+            PgServer s = n.startPrimary("pg" + k, options);
+            nodes.add(n);
+            servers.add(s);
+            return k;
+        }
+    }
+
     public NetLab lab() {
         return lab;
     }
@@ -95,8 +111,9 @@ public final class NetReplicaSet implements AutoCloseable {
         return servers.get(i - 1);
     }
 
+    /** Every server, in index order (also those {@link #addStandaloneServer} added). */
     public List<PgServer> servers() {
-        return servers;
+        return List.copyOf(servers);
     }
 
     public int size() {

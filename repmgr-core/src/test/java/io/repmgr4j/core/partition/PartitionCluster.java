@@ -40,10 +40,19 @@ final class PartitionCluster implements AutoCloseable {
     PgWriter writer;
     private final Map<String, String> confKeys;
 
-    private PartitionCluster(NetReplicaSet set, Map<String, String> confKeys) {
+    /** The witness's index, 0 without one. */
+    final int witness;
+
+    private PartitionCluster(NetReplicaSet set, Map<String, String> confKeys, int witness) {
         this.set = set;
         this.confKeys = confKeys;
-        this.observer = new PgRoleWatch(set.servers());
+        this.witness = witness;
+        this.observer = new PgRoleWatch(data());
+    }
+
+    /** The servers in replication (not the witness). */
+    List<PgServer> data() {
+        return set.servers().stream().filter(s -> witness == 0 || s != set.server(witness)).toList();
     }
 
     /** The test JVM's class path: the daemons run the same classes. */
@@ -57,7 +66,16 @@ final class PartitionCluster implements AutoCloseable {
      * extra repmgr.conf {@code keys}, and daemons started with {@code daemonArgs}.
      */
     static PartitionCluster start(int isolationSecs, Map<String, String> keys, List<String> daemonArgs) {
-        NetReplicaSet set = NetReplicaSet.start(3, b -> b.setting("wal_sender_timeout", "60s"));
+        return start(isolationSecs, keys, daemonArgs, false);
+    }
+
+    /**
+     * Like {@link #start(int, Map, List)}; with {@code withWitness}, node 3 is a witness (a
+     * server outside replication) instead of a second standby: primary + standby + witness.
+     */
+    static PartitionCluster start(int isolationSecs, Map<String, String> keys, List<String> daemonArgs,
+                                  boolean withWitness) {
+        NetReplicaSet set = NetReplicaSet.start(withWitness ? 2 : 3, b -> b.setting("wal_sender_timeout", "60s"));
         PartitionCluster pc = null;
         try {
             Map<String, String> conf = new LinkedHashMap<>();
@@ -70,11 +88,16 @@ final class PartitionCluster implements AutoCloseable {
             conf.put("fencing", "readonly");
             conf.put("primary_isolation_timeout", Integer.toString(isolationSecs));
             conf.putAll(keys);
-            pc = new PartitionCluster(set, conf);
+            int wit = withWitness ? set.addStandaloneServer(b -> { }) : 0;
+            pc = new PartitionCluster(set, conf, wit);
             try (ReplicationCluster cluster = ReplicationClusters.connect(set.server(1).conninfo())) {
                 cluster.registerPrimary(pc.nodeConfig(1)).execute();
                 for (int i = 2; i <= set.size(); i++) {
-                    cluster.registerStandby(pc.nodeConfig(i)).waitUntilAttached(Duration.ofSeconds(30)).execute();
+                    if (i == wit) {
+                        cluster.registerWitness(pc.nodeConfig(i)).execute();
+                    } else {
+                        cluster.registerStandby(pc.nodeConfig(i)).waitUntilAttached(Duration.ofSeconds(30)).execute();
+                    }
                 }
             }
             for (int i = 1; i <= set.size(); i++) {
@@ -82,7 +105,7 @@ final class PartitionCluster implements AutoCloseable {
                 pc.startDaemon(i, daemonArgs);
             }
             pc.observer.start();
-            pc.writer = PgWriter.start(set.servers(), Duration.ofMillis(20));
+            pc.writer = PgWriter.start(pc.data(), Duration.ofMillis(20));
             pc.writer.awaitCommits(20, Duration.ofSeconds(30));
             return pc;
         } catch (RuntimeException | Error e) {
@@ -113,7 +136,7 @@ final class PartitionCluster implements AutoCloseable {
     }
 
     private int priority(int i) {
-        return i == 1 ? 100 : i == 2 ? 80 : 60;
+        return i == witness ? 0 : i == 1 ? 100 : i == 2 ? 80 : 60;
     }
 
     /** The node's conninfo: the test kit's, with a connect timeout a cold daemon JVM on a busy machine meets. */
@@ -139,7 +162,7 @@ final class PartitionCluster implements AutoCloseable {
 
     /** The events of a kind stored in the metadata of whichever server is writable now (empty when none answers). */
     List<EventRecord> events(String event) {
-        for (PgServer s : set.servers()) {
+        for (PgServer s : data()) {
             if (PgRoleWatch.isWritable(s)) {
                 try (ReplicationCluster c = ReplicationClusters.connect(s.conninfo())) {
                     return c.events().event(event).limit(100).list();
@@ -168,7 +191,7 @@ final class PartitionCluster implements AutoCloseable {
     /** The servers that accept writes now (asked directly, connect timeout 2 s). */
     List<PgServer> writable() {
         List<PgServer> out = new ArrayList<>();
-        for (PgServer s : set.servers()) {
+        for (PgServer s : data()) {
             if (PgRoleWatch.isWritable(s)) {
                 out.add(s);
             }
