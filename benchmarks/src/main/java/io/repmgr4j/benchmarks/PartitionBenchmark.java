@@ -122,7 +122,6 @@ public final class PartitionBenchmark {
                 for (int i = 1; i <= 3; i++) {
                     Map<String, String> c = new LinkedHashMap<>(conf);
                     c.put("priority", Integer.toString(priority(i)));
-                    c.put("conninfo", set.server(i).conninfo().with("connect_timeout", "5").render());
                     set.writeRepmgrConf(i, c);
                     startDaemon(i);
                 }
@@ -142,8 +141,7 @@ public final class PartitionBenchmark {
         }
 
         private NodeConfig config(int i) {
-            return set.server(i).nodeConfig(i).conninfo(set.server(i).conninfo().with("connect_timeout", "5"))
-                    .priority(priority(i)).failover(FailoverMode.AUTOMATIC).monitorIntervalSecs(1).reconnectAttempts(2)
+            return set.server(i).nodeConfig(i).priority(priority(i)).failover(FailoverMode.AUTOMATIC).monitorIntervalSecs(1).reconnectAttempts(2)
                     .reconnectInterval(1).build();
         }
 
@@ -156,14 +154,25 @@ public final class PartitionBenchmark {
             return b.build();
         }
 
+        /**
+         * Starts node i's daemon and waits until it says it started. The nodes' conninfo has
+         * the test kit's connect_timeout of 2 s, which a cold JVM on a busy machine may miss
+         * on its very first connection: a daemon that ends at once is started again (3 tries).
+         */
         private void startDaemon(int i) {
-            NetProcess p = set.startDaemon(i, DAEMON_MAIN, System.getProperty("java.class.path"), List.of());
-            await("the daemon of node " + i + " to start", Duration.ofSeconds(60), () -> {
-                if (!p.isAlive()) {
+            for (int attempt = 1; ; attempt++) {
+                NetProcess p = set.startDaemon(i, DAEMON_MAIN, System.getProperty("java.class.path"), List.of());
+                String started = "repmgr4j daemon for node \"" + set.server(i).name() + "\"";
+                await("the daemon of node " + i + " to start", Duration.ofSeconds(60),
+                        () -> !p.isAlive() || p.output(200).contains(started));
+                if (p.isAlive()) {
+                    return;
+                }
+                if (attempt == 3) {
                     throw new IllegalStateException("the daemon of node " + i + " ended: " + p.logTail(30));
                 }
-                return p.logTail(200).contains("repmgr4j daemon for node \"" + set.server(i).name() + "\"");
-            });
+                System.err.println("the daemon of node " + i + " ended at start (" + p.logTail(3).strip() + "); again");
+            }
         }
 
         /** One round: {failover ms, acked after promotion, two-primary ms}. */

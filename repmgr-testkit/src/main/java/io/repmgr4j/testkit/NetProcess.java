@@ -20,23 +20,27 @@ public final class NetProcess {
     private final String name;
     private final Process process;
     private final Path logFile;
+    /** The log file's size when this process started: its own output begins there. */
+    private final long offset;
 
-    private NetProcess(String name, Process process, Path logFile) {
+    private NetProcess(String name, Process process, Path logFile, long offset) {
         this.name = name;
         this.process = process;
         this.logFile = logFile;
+        this.offset = offset;
     }
 
     static NetProcess start(String name, List<String> argv, Map<String, String> env, Path logFile) {
         try {
             Files.createDirectories(logFile.toAbsolutePath().getParent());
+            long offset = Workspace.size(logFile);
             ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             pb.environment().putAll(env);
             Process p = pb.start();
             LOG.info("started {} (pid {}), output in {}", name, p.pid(), logFile);
-            return new NetProcess(name, p, logFile);
+            return new NetProcess(name, p, logFile, offset);
         } catch (IOException e) {
             throw new PgTestkitException("cannot start " + name + " (" + argv.get(0) + "): " + e.getMessage(), e);
         }
@@ -62,7 +66,12 @@ public final class NetProcess {
         return logFile;
     }
 
-    /** The last {@code lines} lines of its output. */
+    /** The last {@code lines} lines of what this process wrote (not earlier processes' output in the same file). */
+    public String output(int lines) {
+        return Workspace.tailFrom(logFile, offset, lines);
+    }
+
+    /** The last {@code lines} lines of its log file. */
     public String logTail(int lines) {
         return Workspace.tail(logFile, lines);
     }

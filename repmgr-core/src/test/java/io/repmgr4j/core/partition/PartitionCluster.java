@@ -131,7 +131,7 @@ final class PartitionCluster implements AutoCloseable {
                 throw new AssertionError("the daemon of node " + i + " ended with exit code " + p.exitValue() + ":\n"
                         + p.logTail(30));
             }
-            return p.logTail(200).contains("repmgr4j daemon for node \"" + set.server(i).name() + "\"");
+            return p.output(200).contains("repmgr4j daemon for node \"" + set.server(i).name() + "\"");
         });
     }
 
