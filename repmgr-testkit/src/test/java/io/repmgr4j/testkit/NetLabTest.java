@@ -82,4 +82,50 @@ class NetLabTest {
         assertThat(sh("ip", "-o", "link", "show")).doesNotContain(id);
         lab.close(); // idempotent
     }
+
+    @Test
+    void theNextLabRemovesWhatAKilledJvmLeftBehind() throws Exception {
+        assumeTrue(LocalCommandRunner.jvmIsRoot(), "network namespaces need root");
+        String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", cp, NetLabLeftovers.class.getName()).redirectErrorStream(true).start();
+        String ready = null;
+        try (java.io.BufferedReader r = new java.io.BufferedReader(
+                new java.io.InputStreamReader(child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            for (String line; System.nanoTime() < deadline && (line = r.readLine()) != null; ) {
+                if (line.startsWith("READY ")) {
+                    ready = line;
+                    break;
+                }
+            }
+            assertThat(ready).as("the child's lab").isNotNull();
+            String[] f = ready.split(" ");
+            String netns = f[1];
+            long sleeper = Long.parseLong(f[2]);
+            child.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(child.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(sh("ip", "netns", "list")).contains(netns);
+            assertThat(ProcessHandle.of(sleeper).map(ProcessHandle::isAlive)).hasValue(true);
+
+            NetLab.create().close();
+            assertThat(sh("ip", "netns", "list")).doesNotContain(netns);
+            PartitionWait.until(() -> ProcessHandle.of(sleeper).map(h -> !h.isAlive()).orElse(true));
+            String id = netns.substring(0, netns.indexOf('-'));
+            PartitionWait.until(() -> !sh("ip", "-o", "link", "show").contains(id));
+        } finally {
+            child.destroyForcibly();
+        }
+    }
+
+    /** Waits up to 10 s for something the kernel finishes asynchronously (a namespace's links, a killed process). */
+    private static final class PartitionWait {
+        static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!condition.getAsBoolean()) {
+                assertThat(System.nanoTime()).as("still not done after 10 s").isLessThan(deadline);
+                Thread.sleep(100);
+            }
+        }
+    }
 }
