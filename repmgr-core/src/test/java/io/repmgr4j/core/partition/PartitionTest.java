@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
  * acknowledged is on the final primary.
  */
 class PartitionTest {
-    /** Longer than one 3 s cut of the flapping link: fence after at most 5 s + 1 s. */
-    private static final int ISOLATION_SECS = 5;
+    /** Twice one 3 s cut of the flapping link: fence after at most 6 s + 1 s. */
+    private static final int ISOLATION_SECS = 6;
 
     private static void assumeRoot() {
         assumeTrue(LocalCommandRunner.jvmIsRoot(), "network namespaces need root");
