@@ -277,6 +277,15 @@ final class ClusterContext implements AutoCloseable {
                 "start the primary, or promote a standby");
     }
 
+    /** {@link #isRunningPrimary(ConnInfo)} with the connection attempt bounded by {@code cap}. */
+    boolean isRunningPrimary(ConnInfo c, Duration cap) {
+        try (Connection conn = connect(c, cap)) {
+            return !ServerProbe.isInRecovery(conn);
+        } catch (ReplicationException | SQLException e) {
+            return false;
+        }
+    }
+
     /** True when the server answers and is not in recovery. */
     boolean isRunningPrimary(ConnInfo c) {
         try (Connection conn = connect(c)) {

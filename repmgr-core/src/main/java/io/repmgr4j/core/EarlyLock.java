@@ -22,8 +22,10 @@ final class EarlyLock {
         this.future = future;
     }
 
-    static EarlyLock start(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code) {
-        return new EarlyLock(ctx, ctx.probePool().submit(() -> TopologyLock.acquire(ctx, nodes, what, code)));
+    static EarlyLock start(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code,
+                           java.util.Optional<java.time.Duration> cap) {
+        return new EarlyLock(ctx, ctx.probePool().submit(() -> cap.isPresent()
+                ? TopologyLock.acquire(ctx, nodes, what, code, cap.get()) : TopologyLock.acquire(ctx, nodes, what, code)));
     }
 
     /** The lock, or the reason it could not be taken. */

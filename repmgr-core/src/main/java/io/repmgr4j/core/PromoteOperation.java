@@ -109,6 +109,16 @@ final class PromoteOperation {
     }
 
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun) {
+        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, Optional.empty());
+    }
+
+    /**
+     * {@link #run(int, boolean, boolean, Optional, boolean)}; with {@code probeCap}, the old
+     * primary's probe and the lock's connections are bounded by it (a failover daemon that
+     * already found the old primary silent passes its check timeout).
+     */
+    OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun,
+                        Optional<Duration> probeCap) {
         OperationRun run = new OperationRun(NAME, dryRun);
         List<NodeRecord> nodes = topo.nodes();
         NodeRecord[] node = new NodeRecord[1];
@@ -131,9 +141,11 @@ final class PromoteOperation {
             });
             run.check("the registered primary is not running", () -> {
                 // the lock is taken meanwhile: an unreachable old primary then costs one connect timeout, not two
-                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL);
+                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
+                        probeCap);
                 oldPrimaries.addAll(Topology.activePrimaries(nodes, nodeId));
-                List<String> running = oldPrimaries.stream().filter(p -> topo.ctx.isRunningPrimary(p.conninfo()))
+                List<String> running = oldPrimaries.stream().filter(p -> probeCap.isPresent()
+                                ? topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get()) : topo.ctx.isRunningPrimary(p.conninfo()))
                         .map(NodeRecord::describe).toList();
                 if (running.isEmpty()) {
                     return OperationRun.Found.ok(oldPrimaries.isEmpty() ? "no active primary is registered"

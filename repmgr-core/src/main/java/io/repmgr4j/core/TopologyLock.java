@@ -63,9 +63,14 @@ final class TopologyLock implements AutoCloseable {
      *     node could be reached at all
      */
     static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code) {
+        return acquire(ctx, nodes, what, code,
+                ctx.connectTimeout().compareTo(Duration.ofSeconds(5)) < 0 ? ctx.connectTimeout() : Duration.ofSeconds(5));
+    }
+
+    /** {@link #acquire(ClusterContext, List, String, ErrorCode)}, a node that does not connect within {@code cap} skipped. */
+    static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code, Duration cap) {
         List<NodeRecord> ordered = nodes.stream().sorted(java.util.Comparator.comparingInt(NodeRecord::nodeId)).toList();
         String label = LABEL_PREFIX + what;
-        Duration cap = ctx.connectTimeout().compareTo(Duration.ofSeconds(5)) < 0 ? ctx.connectTimeout() : Duration.ofSeconds(5);
         List<Future<Optional<Connection>>> opening = new ArrayList<>();
         for (NodeRecord n : ordered) {
             ConnInfo c = n.conninfo().with("application_name", label);

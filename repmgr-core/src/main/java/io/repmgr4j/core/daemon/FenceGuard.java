@@ -477,26 +477,37 @@ final class FenceGuard implements AutoCloseable {
         long since = upstreamLostAt == 0 ? System.nanoTime() : upstreamLostAt;
         boolean logged = false;
         while (true) {
-            PortProbe.Reach r = PortProbe.probe(failed.conninfo(), s.checkTimeout());
+            long left = hold.toNanos() - (System.nanoTime() - since);
+            if (left <= 0) {
+                silenceOnly = true; // waited out: whatever the primary did, it has fenced itself by now
+                return true;
+            }
+            // a silent probe waits its whole timeout: never past the end of the hold
+            long t0 = System.nanoTime();
+            Duration probeFor = Duration.ofNanos(Math.max(Duration.ofMillis(50).toNanos(),
+                    Math.min(left, s.checkTimeout().toNanos())));
+            PortProbe.Reach r = PortProbe.probe(failed.conninfo(), probeFor);
             if (r == PortProbe.Reach.REFUSED) {
                 LOG.info("[{}] {} refuses connections on its port: its server is down, no fence to wait for",
                         self.nodeName(), failed.describe());
                 return true;
             }
-            long left = hold.toNanos() - (System.nanoTime() - since);
-            if (left <= 0) {
-                silenceOnly = true;
-                return true;
-            }
             if (!logged) {
                 logged = true;
                 LOG.info("[{}] {} is silent (no refusal): holding the promotion {} ms more, until it has fenced itself",
-                        self.nodeName(), failed.describe(), left / 1_000_000);
+                        self.nodeName(), failed.describe(), Math.max(0, hold.toNanos() - (System.nanoTime() - since)) / 1_000_000);
             }
-            if (r == PortProbe.Reach.OPEN && available.getAsBoolean()) {
+            // back? (the election probes it once more anyway, so near the end of the hold this is skipped)
+            if (r == PortProbe.Reach.OPEN && hold.toNanos() - (System.nanoTime() - since) > s.checkTimeout().toNanos()
+                    && available.getAsBoolean()) {
                 return false;
             }
-            pause.accept(Duration.ofNanos(Math.min(left, fs.probeInterval().toNanos())));
+            long spent = System.nanoTime() - t0;
+            left = hold.toNanos() - (System.nanoTime() - since);
+            long rest = Math.min(left, fs.probeInterval().toNanos() - spent);
+            if (rest > 0) {
+                pause.accept(Duration.ofNanos(rest));
+            }
         }
     }
 

@@ -1096,7 +1096,7 @@ final class NodeMonitor implements Runnable {
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
-            access.topology().promote(self, failed, s.promoteTimeout(), sink::announceOnly);
+            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly);
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
         } catch (ReplicationException e) {
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "

@@ -24,6 +24,17 @@ public interface TopologyActions {
     void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events);
 
     /**
+     * {@link #promote(NodeConfig, NodeRecord, Duration, EventListener)}, with the old
+     * primary's probe and the lock's connections bounded by {@code probeCap} (the daemon has
+     * just found the old primary silent; waiting out a full connect timeout on it again only
+     * delays the failover).
+     */
+    default void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
+                         EventListener events) {
+        promote(self, failedPrimary, timeout, events);
+    }
+
+    /**
      * Makes the standby {@code self} stream from {@code newUpstream} and returns once it
      * does; its record's upstream becomes {@code newUpstream}.
      *
