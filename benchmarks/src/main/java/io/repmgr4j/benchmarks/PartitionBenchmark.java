@@ -197,6 +197,7 @@ public final class PartitionBenchmark {
             long firstCommit = writer.commits().stream().filter(c -> c.server().equals(label) && c.ackNanos() > cut)
                     .mapToLong(PgWriter.Commit::ackNanos).min().orElseThrow();
             await(old.name() + " to stop taking writes", Duration.ofSeconds(60), () -> !PgRoleWatch.isWritable(old));
+            awaitReadOnly(old);
             sleep(1000);
             set.lab().healAll();
             long promotedAt = watch.becameWritable(promoted);
@@ -223,6 +224,20 @@ public final class PartitionBenchmark {
             return new long[] {(firstCommit - cut) / 1_000_000, acked, overlap / 1_000_000};
         }
 
+        /**
+         * Waits until a fenced server is up again as a read-only standby: the readonly fence
+         * stops and starts it, and stopping it between the two would race with that start.
+         */
+        private static void awaitReadOnly(PgServer s) {
+            await(s.name() + " to run read-only", Duration.ofSeconds(60), () -> {
+                try {
+                    return s.inRecovery();
+                } catch (RuntimeException e) {
+                    return false;
+                }
+            });
+        }
+
         private static void deleteFence(PgServer s) {
             try {
                 Files.deleteIfExists(s.dataDirectory().resolve("repmgr4j.fenced"));
@@ -247,6 +262,7 @@ public final class PartitionBenchmark {
             await("a standby to be promoted", Duration.ofSeconds(120),
                     () -> standbys.stream().anyMatch(s -> watch.becameWritable(s) > cut));
             await(old.name() + " to be fenced", Duration.ofSeconds(60), () -> !PgRoleWatch.isWritable(old));
+            awaitReadOnly(old);
             set.lab().healAll();
             PgServer promoted = standbys.stream().filter(s -> watch.becameWritable(s) > cut).findFirst().orElseThrow();
             int oldId = primary;
@@ -267,6 +283,7 @@ public final class PartitionBenchmark {
             long started = System.nanoTime(); // the daemon said it started
             await(old.name() + " to be fenced by its daemon", Duration.ofSeconds(60), () -> !PgRoleWatch.isWritable(old));
             long fenced = System.nanoTime();
+            awaitReadOnly(old);
             // rejoin it so the healthy run has three nodes
             set.stopDaemon(oldId);
             old.stop();
