@@ -53,6 +53,13 @@ public final class PgSandbox extends PlacedInstance implements AutoCloseable {
         return sandbox;
     }
 
+    /** A sandbox on a place allocated already (a server inside a {@link NetLab} namespace). */
+    static PgSandbox allocate(Place place) {
+        PgSandbox sandbox = new PgSandbox(place);
+        Workspace.register(sandbox);
+        return sandbox;
+    }
+
     /** The base directory holding data/, sock/ and log/ (exists, owned by {@link #osUser()}). */
     public Path baseDirectory() {
         return place.root;

@@ -113,12 +113,12 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
         props.setProperty("connectTimeout", "10");
         props.setProperty("loginTimeout", "10");
         props.setProperty("ApplicationName", "repmgr4j-testkit");
-        String url = "jdbc:postgresql://" + Place.HOST + ":" + port() + "/"
+        String url = "jdbc:postgresql://" + place.host + ":" + port() + "/"
                 + java.net.URLEncoder.encode(database, StandardCharsets.UTF_8).replace("+", "%20");
         try {
             return DriverManager.getConnection(url, props);
         } catch (SQLException e) {
-            throw new PgTestkitException("cannot connect to " + name() + " (" + Place.HOST + ":" + port() + ") as "
+            throw new PgTestkitException("cannot connect to " + name() + " (" + place.host + ":" + port() + ") as "
                     + user + " to database " + database + ": " + e.getMessage(), e);
         }
     }
@@ -253,7 +253,7 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
         checkOpen();
         PgSandbox sandbox = PgSandbox.allocate(name, place.osUser, place.password, place.bindir);
         try {
-            String source = "host=" + Place.HOST + " port=" + port() + " user=" + Place.ROLE
+            String source = "host=" + place.host + " port=" + port() + " user=" + Place.ROLE
                     + " application_name=" + ConnInfo.quote(name);
             Command cmd = place.pg("pg_basebackup", "-D", sandbox.dataDirectory().toString(), "-d", source,
                             "-X", "stream", "-R", "-c", "fast", "--no-sync")
@@ -373,7 +373,7 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
                 CommandResult r = place.run(place.pg("pg_ctl", "start", "-D", place.data.toString(), "-l",
                         place.logFile.toString(), "-w", "-t", "60").withTimeout(PG_CTL_TIMEOUT));
                 if (r.succeeded()) {
-                    LOG.info("started {} on {}:{} (data {})", name(), Place.HOST, port(), place.data);
+                    LOG.info("started {} on {}:{} (data {})", name(), place.host, port(), place.data);
                     return;
                 }
                 String tail = Workspace.tailFrom(place.logFile, offset, 40);
@@ -383,7 +383,7 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
                     LOG.warn("{}: port {} was taken meanwhile; retrying on port {}", name(), old, port());
                     continue;
                 }
-                throw new PgTestkitException("could not start " + name() + " on " + Place.HOST + ":" + port()
+                throw new PgTestkitException("could not start " + name() + " on " + place.host + ":" + port()
                         + (r.timedOut() ? " (pg_ctl timed out)" : "") + ": " + r.lastErrorLine()
                         + "\n--- last lines of " + place.logFile + " ---\n" + tail);
             }
@@ -435,7 +435,9 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
                 + "local   all          all                  trust\n"
                 + "local   replication  all                  trust\n"
                 + "host    all          all   127.0.0.1/32   " + auth + "\n"
-                + "host    replication  all   127.0.0.1/32   " + auth + "\n";
+                + "host    replication  all   127.0.0.1/32   " + auth + "\n"
+                + (place.clientNet == null ? "" : "host    all          all   " + place.clientNet + "   " + auth + "\n"
+                        + "host    replication  all   " + place.clientNet + "   " + auth + "\n");
         Map<String, String> all = new LinkedHashMap<>(DEFAULT_SETTINGS);
         all.putAll(settings);
         StringBuilder conf = new StringBuilder("\n# ---- repmgr4j test kit ----\n");
@@ -475,8 +477,15 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
         private boolean dataChecksums;
         private Path bindir;
         private final Map<String, String> settings = new LinkedHashMap<>();
+        /** Set by {@link NetNode}: the namespace, address and client subnet of a server inside a {@link NetLab}. */
+        private String[] namespace;
 
         private Builder() {
+        }
+
+        Builder inNamespace(String netns, String host, String clientNet) {
+            this.namespace = new String[] {netns, host, clientNet};
+            return this;
         }
 
         /** The server's name (default {@code pg<counter>}): letters, digits, '_', '.', '-'. */
@@ -547,7 +556,8 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
          */
         public PgServer start() {
             String n = name != null ? name : "pg" + COUNTER.incrementAndGet();
-            Place place = Place.allocate(n, osUser, password, bindir);
+            Place place = namespace == null ? Place.allocate(n, osUser, password, bindir)
+                    : Place.allocateInNamespace(n, osUser, password, bindir, namespace[0], namespace[1], namespace[2]);
             PgServer server = new PgServer(place);
             Workspace.register(server);
             try {

@@ -45,11 +45,16 @@ public final class PgWriter implements AutoCloseable {
     private final Properties props;
     private final Duration interval;
     private final AtomicBoolean running = new AtomicBoolean(true);
-    private final List<long[]> commits = new ArrayList<>(); // {id, nanoTime}
+    private final List<long[]> commits = new ArrayList<>(); // {id, nanoTime, index in servers}
+    /** "host:port" of every server that acknowledged a commit, indexed by the commits' third field. */
+    private final List<String> servers = new ArrayList<>();
     private final Thread thread;
     private volatile int failures;
     private volatile long firstId = 1;
     private final java.util.concurrent.atomic.AtomicInteger readOnlyRejections = new java.util.concurrent.atomic.AtomicInteger();
+    private final Object gate = new Object();
+    private boolean paused;
+    private boolean inFlight;
 
     private PgWriter(String url, Properties props, Duration interval) {
         this.url = url;
@@ -128,18 +133,26 @@ public final class PgWriter implements AutoCloseable {
         long next = firstId;
         Connection c = null;
         try {
+            int server = -1;
             while (running.get()) {
+                synchronized (gate) {
+                    while (paused && running.get()) {
+                        gate.wait(100);
+                    }
+                    inFlight = true;
+                }
                 long started = System.nanoTime();
                 try {
                     if (c == null) {
                         c = DriverManager.getConnection(url, props);
+                        server = serverOf(c);
                     }
                     try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + TABLE + " (id) VALUES (?)")) {
                         ps.setLong(1, next);
                         ps.executeUpdate();
                     }
                     synchronized (commits) {
-                        commits.add(new long[] {next, System.nanoTime()});
+                        commits.add(new long[] {next, System.nanoTime(), server});
                     }
                     next++;
                 } catch (SQLException e) {
@@ -152,6 +165,11 @@ public final class PgWriter implements AutoCloseable {
                     c = null;
                     // an insert that failed may still have committed: never reuse its number
                     next++;
+                } finally {
+                    synchronized (gate) {
+                        inFlight = false;
+                        gate.notifyAll();
+                    }
                 }
                 long sleep = interval.toNanos() - (System.nanoTime() - started);
                 if (sleep > 0) {
@@ -163,6 +181,82 @@ public final class PgWriter implements AutoCloseable {
         } finally {
             close(c);
         }
+    }
+
+    /** The index in {@link #servers} of the server {@code c} is connected to ({@code inet_server_addr():port}). */
+    private int serverOf(Connection c) throws SQLException {
+        String label;
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT host(inet_server_addr()) || ':' || inet_server_port()")) {
+            rs.next();
+            label = rs.getString(1);
+        }
+        synchronized (commits) {
+            int i = servers.indexOf(label);
+            if (i < 0) {
+                servers.add(label);
+                i = servers.size() - 1;
+            }
+            return i;
+        }
+    }
+
+    /**
+     * Stops writing after the commit in flight (waits up to 30 s for it) until
+     * {@link #resume()}: for example to let standbys catch up before a cut, so that every
+     * commit acknowledged before the cut is known to be replicated.
+     */
+    public void pause() {
+        synchronized (gate) {
+            paused = true;
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (inFlight) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new PgTestkitException("the writer's commit in flight did not end within 30 s");
+                }
+                try {
+                    gate.wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new PgTestkitException("interrupted");
+                }
+            }
+        }
+    }
+
+    /** Goes on writing after {@link #pause()}. */
+    public void resume() {
+        synchronized (gate) {
+            paused = false;
+            gate.notifyAll();
+        }
+    }
+
+    /** One acknowledged commit: its row id, when the acknowledgement arrived ({@link System#nanoTime()}), and the server ({@code host:port}) that gave it. */
+    public record Commit(long id, long ackNanos, String server) {
+    }
+
+    /** Every acknowledged commit so far, in order. */
+    public List<Commit> commits() {
+        synchronized (commits) {
+            List<Commit> out = new ArrayList<>(commits.size());
+            for (long[] c : commits) {
+                out.add(new Commit(c[0], c[1], servers.get((int) c[2])));
+            }
+            return out;
+        }
+    }
+
+    /** {@code host:port} of a server as {@link Commit#server()} names it. */
+    public static String label(PgInstance server) {
+        return server.host() + ":" + server.port();
+    }
+
+    /** How many commits {@code server} acknowledged after {@code afterNanos} ({@link System#nanoTime()}). */
+    public int acknowledgedBy(PgInstance server, long afterNanos) {
+        String label = label(server);
+        return (int) commits().stream().filter(c -> c.server().equals(label) && c.ackNanos() > afterNanos).count();
     }
 
     private static void close(Connection c) {
@@ -178,6 +272,9 @@ public final class PgWriter implements AutoCloseable {
     /** Stops writing (waits for the commit in flight). Idempotent. */
     public void stop() {
         running.set(false);
+        synchronized (gate) {
+            gate.notifyAll();
+        }
         try {
             thread.join(30_000);
         } catch (InterruptedException e) {

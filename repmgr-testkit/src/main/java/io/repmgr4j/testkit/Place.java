@@ -43,13 +43,27 @@ final class Place {
     final Path logFile;
     final String osUser;
     final boolean switchUser;
-    final LocalCommandRunner runner;
+    final io.repmgr4j.spi.CommandRunner runner;
     final Path bindir;
     final String password;
+    /** The address the server listens on and clients use: {@link #HOST}, or an address inside a network namespace. */
+    final String host;
+    /** The network namespace the server runs in ({@link NetLab}), null for the root namespace. */
+    final String netns;
+    /** The subnet (CIDR) whose clients pg_hba.conf admits besides loopback, null when none. */
+    final String clientNet;
     private volatile int port;
 
-    private Place(String name, Path root, String osUser, boolean switchUser, LocalCommandRunner runner,
+    private Place(String name, Path root, String osUser, boolean switchUser, io.repmgr4j.spi.CommandRunner runner,
                   Path bindir, String password, int port) {
+        this(name, root, osUser, switchUser, runner, bindir, password, port, HOST, null, null);
+    }
+
+    private Place(String name, Path root, String osUser, boolean switchUser, io.repmgr4j.spi.CommandRunner runner,
+                  Path bindir, String password, int port, String host, String netns, String clientNet) {
+        this.host = host;
+        this.netns = netns;
+        this.clientNet = clientNet;
         this.name = name;
         this.root = root;
         this.data = root.resolve("data");
@@ -97,6 +111,19 @@ final class Place {
         return new Place(name, root, user, switchUser, runner, bin, password, port);
     }
 
+    /**
+     * Like {@link #allocate}, for a server inside network namespace {@code netns} listening on
+     * {@code host}: its programs run through {@code ip netns exec} (as the OS user), and
+     * pg_hba.conf admits {@code clientNet} too.
+     */
+    static Place allocateInNamespace(String name, String osUser, String password, Path bindir, String netns,
+                                     String host, String clientNet) {
+        Place base = allocate(name, osUser, password, bindir);
+        io.repmgr4j.spi.CommandRunner runner = new NetnsRunner(netns, base.switchUser ? base.osUser : null);
+        return new Place(base.name, base.root, base.osUser, base.switchUser, runner, base.bindir, base.password,
+                base.port, host, netns, clientNet);
+    }
+
     int port() {
         return port;
     }
@@ -110,7 +137,7 @@ final class Place {
 
     ConnInfo conninfo() {
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("host", HOST);
+        p.put("host", host);
         p.put("port", Integer.toString(port));
         p.put("user", ROLE);
         p.put("dbname", DATABASE);
@@ -166,7 +193,7 @@ final class Place {
                 lines.add("# It will be overwritten by the ALTER SYSTEM command.");
             }
             lines.add("port = '" + port + "'");
-            lines.add("listen_addresses = '" + HOST + "'");
+            lines.add("listen_addresses = '" + host + "'");
             lines.add("unix_socket_directories = '" + sock.toString().replace("'", "''") + "'");
             Files.write(auto, lines, StandardCharsets.UTF_8);
             if (!existed) {
@@ -253,6 +280,6 @@ final class Place {
 
     @Override
     public String toString() {
-        return name + " (" + HOST + ":" + port + ", " + root + ")";
+        return name + " (" + host + ":" + port + (netns == null ? "" : " in netns " + netns) + ", " + root + ")";
     }
 }

@@ -23,7 +23,7 @@ abstract class PlacedInstance implements PgInstance {
 
     @Override
     public String host() {
-        return Place.HOST;
+        return place.host;
     }
 
     /** The loopback TCP port (never 5432); a sandbox's is reserved in this JVM until its server binds it. */
