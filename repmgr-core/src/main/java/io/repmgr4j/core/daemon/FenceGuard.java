@@ -400,9 +400,21 @@ final class FenceGuard implements AutoCloseable {
     }
 
     private Optional<int[]> stateOf(ConnInfo node) {
+        return stateOf(node, false);
+    }
+
+    /** {inRecovery, timeline, voting term} of a node; empty when unreachable or, if asked, while a topology operation runs. */
+    private Optional<int[]> stateOf(ConnInfo node, boolean whileNoOperation) {
         try (Connection c = access.connect(node.with("application_name", "repmgr4j-daemon-" + self.nodeId()),
                 s.checkTimeout(), s.checkTimeout())) {
             boolean rec = ServerProbe.isInRecovery(c);
+            Optional<String> operation = whileNoOperation ? access.topologyOperation(c) : Optional.empty();
+            if (operation.isPresent()) {
+                // a rejoin (or another topology operation) is working on the nodes: it decides what this
+                // node becomes, and its crash recovery must not find a standby.signal written meanwhile
+                LOG.debug("[{}] {} holds the topology lock: no fence while it runs", self.nodeName(), operation.get());
+                return Optional.empty();
+            }
             int tli = ServerProbe.timeline(c);
             int t = 0;
             try {
@@ -432,7 +444,7 @@ final class FenceGuard implements AutoCloseable {
         if (other.isEmpty()) {
             return;
         }
-        Optional<int[]> st = stateOf(other.get().conninfo());
+        Optional<int[]> st = stateOf(other.get().conninfo(), true);
         int myTerm = term.getAsInt();
         if (st.isEmpty() || st.get()[0] != 0 || st.get()[2] <= myTerm) {
             return;
