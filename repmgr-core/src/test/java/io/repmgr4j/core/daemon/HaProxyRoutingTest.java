@@ -67,6 +67,12 @@ class HaProxyRoutingTest {
                             () -> daemons.get(0).status().upstreamNodeId().equals(java.util.OptionalInt.of(2)));
                     await("pg3's daemon to watch pg2", Duration.ofSeconds(30),
                             () -> daemons.get(2).status().upstreamNodeId().equals(java.util.OptionalInt.of(2)));
+                    // A switchover brings the old primary back as a standby in about 0.2 s, sooner than HAProxy
+                    // can mark it down (inter 500ms fall 2): a write in that window is refused by it (SQLSTATE
+                    // 25006, never acknowledged), which the README states. After a crash nothing comes back.
+                    int refusedBeforeTheCrash = writer.readOnlyRejections();
+                    System.out.println("writes refused by the old primary, back as a standby, after the switchover: "
+                            + refusedBeforeTheCrash);
                     pg2.kill9();
                     long killed = System.nanoTime();
                     List<Long> lostInTheCrash = null;
@@ -79,7 +85,8 @@ class HaProxyRoutingTest {
                     lostInTheCrash = writer.missingOn(next, killed);
                     assertThat(writer.missingOn(next)).as("every commit after the crash is on " + next.name())
                             .isEqualTo(lostInTheCrash);
-                    assertThat(writer.readOnlyRejections()).as("writes that reached a node in recovery").isZero();
+                    assertThat(writer.readOnlyRejections() - refusedBeforeTheCrash)
+                            .as("writes that reached a node in recovery after the crash").isZero();
                 } finally {
                     writer.stop();
                 }
