@@ -79,7 +79,7 @@ class HardeningPasswordTest {
         PgSandbox s = PgSandbox.allocate(name, null, SECRET);
         closeLater.add(s);
         NodeConfig cfg = s.nodeConfig(id).build();
-        CloneReport r = cluster.cloneStandby(cfg).serverSetting("unix_socket_directories", s.socketDirectory().toString())
+        CloneReport r = cluster.cloneStandby(cfg).fastCheckpoint(true).serverSetting("unix_socket_directories", s.socketDirectory().toString())
                 .serverSetting("log_statement", "all").thenStart().waitUntilStreaming(WAIT).thenRegister().execute();
         assertThat(r.streaming()).isTrue();
         assertThat(r.toString()).doesNotContain(SECRET);

@@ -81,7 +81,7 @@ class HardeningShellTest {
                 .pgBindir(s.bindir().toString()).build();
         PgControl control = new PgControl(node, s.runner());
         try {
-            CloneReport r = cluster.cloneStandby(node).serverSetting("unix_socket_directories", s.socketDirectory().toString())
+            CloneReport r = cluster.cloneStandby(node).fastCheckpoint(true).serverSetting("unix_socket_directories", s.socketDirectory().toString())
                     .thenStart().waitUntilStreaming(WAIT).thenRegister().execute();
             assertThat(r.streaming()).isTrue();
             assertThat(control.isRunning()).isTrue();
