@@ -58,29 +58,9 @@ public final class ServerProbe {
      * not list pg_wal ({@code pg_ls_waldir()} needs superuser or pg_monitor).
      */
     public static int lastKnownTimeline(Connection c) {
-        String action = "unable to read the server's timeline";
-        String sql = "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
-                + "             ELSE pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) END,"
-                + "        CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
-                + "             COALESCE((SELECT NULLIF(r.received_tli, 0) FROM pg_catalog.pg_stat_wal_receiver r),"
-                + "                      CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE') THEN"
-                + "                           (SELECT max(('x' || substr(w.name, 1, 8))::bit(32)::int)"
-                + "                              FROM pg_catalog.pg_ls_waldir() w WHERE w.name ~ '^[0-9A-F]{24}$') END,"
-                + "                      (SELECT k.timeline_id FROM pg_catalog.pg_control_checkpoint() k)) END";
-        for (int attempt = 0; attempt < 3; attempt++) {
-            OptionalInt tli = query(c, action, sql, rs -> {
-                String walFile = rs.getString(1);
-                if (walFile != null) {
-                    return OptionalInt.of(Integer.parseUnsignedInt(walFile.substring(0, 8), 16));
-                }
-                int standbyTli = rs.getInt(2);
-                return rs.wasNull() ? OptionalInt.empty() : OptionalInt.of(standbyTli);
-            });
-            if (tli.isPresent()) {
-                return tli.getAsInt();
-            }
-        }
-        throw new ReplicationException(ErrorCode.DB_QUERY, action, "the server changed role while being asked", "try again");
+        return timeline(c, "CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_ls_waldir()', 'EXECUTE') THEN"
+                + " (SELECT max(('x' || substr(w.name, 1, 8))::bit(32)::int)"
+                + " FROM pg_catalog.pg_ls_waldir() w WHERE w.name ~ '^[0-9A-F]{24}$') END,");
     }
 
     /**
@@ -94,11 +74,21 @@ public final class ServerProbe {
      * ({@code pg_control_checkpoint()}).
      */
     public static int timeline(Connection c) {
+        return timeline(c, "");
+    }
+
+    /**
+     * The timeline query: a primary's from its current WAL file, a standby's from its WAL
+     * receiver, else {@code standbyFallback} (SQL ending in a comma, or empty), else the
+     * last checkpoint's.
+     */
+    private static int timeline(Connection c, String standbyFallback) {
         String action = "unable to read the server's timeline";
         String sql = "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL"
                 + "             ELSE pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()) END,"
                 + "        CASE WHEN pg_catalog.pg_is_in_recovery() THEN"
                 + "             COALESCE((SELECT NULLIF(r.received_tli, 0) FROM pg_catalog.pg_stat_wal_receiver r),"
+                + standbyFallback
                 + "                      (SELECT k.timeline_id FROM pg_catalog.pg_control_checkpoint() k)) END";
         // The two columns test recovery separately; a promotion between them leaves both
         // null, and asking again settles it.
