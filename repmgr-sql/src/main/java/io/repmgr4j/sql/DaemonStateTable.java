@@ -21,29 +21,42 @@ public final class DaemonStateTable {
 
     /** True when the table exists on this server (installed on the primary and replicated here). */
     public static boolean present(Connection c) {
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_catalog.to_regclass('repmgr4j.daemon_state') IS NOT NULL")) {
-            rs.next();
-            return rs.getBoolean(1);
-        } catch (SQLException e) {
-            throw SqlErrors.map("unable to look for table repmgr4j.daemon_state", e);
-        }
+        return present(c, "daemon_state");
     }
 
     /** The pause flag of every node that has a row; empty when the table does not exist (nobody paused). */
     public static Map<Integer, Boolean> pausedFlags(Connection c) {
+        return nodeFlags(c, "daemon_state", "paused", "the daemons' pause flags");
+    }
+
+    /** True when table {@code repmgr4j.<table>} exists on this server. */
+    static boolean present(Connection c, String table) {
+        try (Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_catalog.to_regclass('repmgr4j." + table + "') IS NOT NULL")) {
+            rs.next();
+            return rs.getBoolean(1);
+        } catch (SQLException e) {
+            throw SqlErrors.map("unable to look for table repmgr4j." + table, e);
+        }
+    }
+
+    /**
+     * A boolean column of a per-node table in schema repmgr4j, by node id; empty when the
+     * table does not exist. {@code table} and {@code column} are the library's own names.
+     */
+    static Map<Integer, Boolean> nodeFlags(Connection c, String table, String column, String what) {
         Map<Integer, Boolean> out = new TreeMap<>();
-        if (!present(c)) {
+        if (!present(c, table)) {
             return out;
         }
         try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT node_id, paused FROM repmgr4j.daemon_state")) {
+             ResultSet rs = st.executeQuery("SELECT node_id, " + column + " FROM repmgr4j." + table)) {
             while (rs.next()) {
                 out.put(rs.getInt(1), rs.getBoolean(2));
             }
             return out;
         } catch (SQLException e) {
-            throw SqlErrors.map("unable to read the daemons' pause flags", e);
+            throw SqlErrors.map("unable to read " + what, e);
         }
     }
 

@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
 
 /**
  * Reads and writes the synchronous record ({@code repmgr4j.synchronous_state}) and the
@@ -32,13 +31,7 @@ public final class SyncStateTable {
 
     /** True when the tables exist on this server. */
     public static boolean present(Connection c) {
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_catalog.to_regclass('repmgr4j.synchronous_state') IS NOT NULL")) {
-            rs.next();
-            return rs.getBoolean(1);
-        } catch (SQLException e) {
-            throw SqlErrors.map("unable to look for table repmgr4j.synchronous_state", e);
-        }
+        return DaemonStateTable.present(c, "synchronous_state");
     }
 
     /** The record on this server; empty when there is none (never configured). */
@@ -121,19 +114,7 @@ public final class SyncStateTable {
 
     /** The {@code sync_candidate} flag of every node that has a row (absent means true). */
     public static Map<Integer, Boolean> candidates(Connection c) {
-        Map<Integer, Boolean> out = new TreeMap<>();
-        if (!present(c)) {
-            return out;
-        }
-        try (Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT node_id, candidate FROM repmgr4j.sync_candidate")) {
-            while (rs.next()) {
-                out.put(rs.getInt(1), rs.getBoolean(2));
-            }
-            return out;
-        } catch (SQLException e) {
-            throw SqlErrors.map("unable to read the sync_candidate flags", e);
-        }
+        return DaemonStateTable.nodeFlags(c, "sync_candidate", "candidate", "the sync_candidate flags");
     }
 
     /** Sets {@code sync_candidate} flags on the primary, in one transaction. Auto-commit connection. */
