@@ -2,14 +2,20 @@ package io.repmgr4j.core;
 
 import io.repmgr4j.ConnInfo;
 import io.repmgr4j.EventQuery;
+import io.repmgr4j.ErrorCode;
 import io.repmgr4j.EventRecord;
+import io.repmgr4j.Lsn;
 import io.repmgr4j.Events;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.NodeRecord;
 import io.repmgr4j.NodeType;
 import io.repmgr4j.ReplicationException;
 import io.repmgr4j.core.daemon.TopologyActions;
+import io.repmgr4j.core.host.RecoveryConfig;
 import io.repmgr4j.spi.EventListener;
+import io.repmgr4j.sql.RecoveryProgress;
+import io.repmgr4j.sql.ReplicationControl;
+import io.repmgr4j.sql.ServerProbe;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -63,6 +69,39 @@ final class DaemonTopologyActions implements TopologyActions {
         FollowOperation.Assessment a = follow.assess(me, newUpstream);
         follow.apply(new OperationRun(FollowOperation.NAME, false), a, newUpstream.conninfo(), timeout, true);
         latest(newUpstream.conninfo(), self.nodeId(), Events.STANDBY_FOLLOW).ifPresent(events::onEvent);
+    }
+
+    @Override
+    public String catchUp(NodeConfig self, NodeRecord from, Lsn target, Duration timeout) {
+        ctx.bind(self);
+        NodeRecord me = NodeRecord.from(self, NodeType.STANDBY, OptionalInt.empty());
+        String source = PrimaryConninfoPassfile.prepare(ctx, me,
+                RecoveryConfig.primaryConninfo(self.nodeName(), me.repluser(), from.conninfo())).render();
+        long t0 = System.nanoTime();
+        return topo.withConnection(self.conninfo(), c -> {
+            if (ServerProbe.serverVersionNum(c) < 130000) {
+                throw new ReplicationException(ErrorCode.PROMOTION_FAIL, "cannot fetch WAL from " + from.describe(),
+                        "PostgreSQL before 13 changes its upstream only at a restart", null);
+            }
+            ReplicationControl.setUpstream(c, source, "");
+            ReplicationControl.reloadConf(c);
+            long deadline = t0 + timeout.toNanos();
+            while (true) {
+                Optional<Lsn> now = RecoveryProgress.read(c).electionLsn();
+                if (now.isPresent() && now.get().compareTo(target) >= 0) {
+                    return "received WAL up to " + now.get() + " from " + from.describe() + " in "
+                            + (System.nanoTime() - t0) / 1_000_000 + " ms";
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new ReplicationException(ErrorCode.PROMOTION_FAIL,
+                            "did not receive WAL up to " + target + " from " + from.describe() + " within "
+                                    + Topology.seconds(timeout),
+                            "received up to " + now.map(Lsn::toString).orElse("nothing"),
+                            "check that the standbys accept replication connections from each other (pg_hba.conf)");
+                }
+                Topology.sleep(Topology.FAST_POLL, ErrorCode.PROMOTION_FAIL);
+            }
+        });
     }
 
     /** The newest event of a kind for a node, as stored on {@code server} (for the daemon's own listeners). */

@@ -109,6 +109,11 @@ final class RoleCommands implements TopologyActions {
     }
 
     @Override
+    public String catchUp(NodeConfig self, NodeRecord from, io.repmgr4j.Lsn target, Duration timeout) {
+        return builtIn.catchUp(self, from, target, timeout);
+    }
+
+    @Override
     public void follow(NodeConfig self, NodeRecord newUpstream, Duration timeout, EventListener events) {
         if (self.followCommand().isEmpty()) {
             builtIn.follow(self, newUpstream, timeout, events);

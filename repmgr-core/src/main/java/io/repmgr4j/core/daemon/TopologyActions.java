@@ -42,4 +42,17 @@ public interface TopologyActions {
      *     stream from the new upstream within {@code timeout}
      */
     void follow(NodeConfig self, NodeRecord newUpstream, Duration timeout, EventListener events);
+
+    /**
+     * Before a promotion: makes the standby {@code self} stream from its sibling
+     * {@code from} (a standby of the same failed primary) until it has received WAL up to
+     * {@code target}, so that the node promoted holds everything any standby received and
+     * its siblings can follow it without pg_rewind. Changes no node record and writes no
+     * event; the promotion that follows replaces the upstream setting anyway.
+     *
+     * @return what was done, in a sentence
+     * @throws io.repmgr4j.ReplicationException when {@code target} was not reached within
+     *     {@code timeout} or the server cannot change its upstream without a restart
+     */
+    String catchUp(NodeConfig self, NodeRecord from, io.repmgr4j.Lsn target, Duration timeout);
 }
