@@ -1197,10 +1197,14 @@ final class NodeMonitor implements Runnable {
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
-            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly);
+            // the promotion checked that the old primary is down (and, on a partition, waited for its
+            // fence): routing may follow as soon as the server accepts writes, not only once the
+            // records are written
+            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly,
+                    () -> confirmPrimary(true, "promoted by its daemon"));
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
-            confirmPrimary(true, "promoted by its daemon"); // the promotion checked the old primary is down; routing may follow now
         } catch (ReplicationException e) {
+            confirmPrimary(false, "its promotion failed"); // confirmed again by the loop once recorded as the primary
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
                     + e.getMessage() + e.detail().map(d -> ": " + d).orElse(""), EventSink.Context.NONE);
             degrade("promotion failed", false);

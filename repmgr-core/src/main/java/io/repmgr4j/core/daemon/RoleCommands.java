@@ -77,6 +77,17 @@ final class RoleCommands implements TopologyActions {
     }
 
     @Override
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap, EventListener events,
+                        Runnable onWritable) {
+        if (self.promoteCommand().isEmpty()) {
+            builtIn.promote(self, failedPrimary, timeout, probeCap, events, onWritable);
+            return;
+        }
+        promote(self, failedPrimary, timeout, events);
+        onWritable.run();
+    }
+
+    @Override
     public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
         if (self.promoteCommand().isEmpty()) {
             builtIn.promote(self, failedPrimary, timeout, events);

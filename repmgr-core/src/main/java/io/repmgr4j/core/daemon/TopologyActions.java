@@ -27,11 +27,13 @@ public interface TopologyActions {
      * {@link #promote(NodeConfig, NodeRecord, Duration, EventListener)}, with the old
      * primary's probe and the lock's connections bounded by {@code probeCap} (the daemon has
      * just found the old primary silent; waiting out a full connect timeout on it again only
-     * delays the failover).
+     * delays the failover). {@code onWritable} runs as soon as the server accepts writes,
+     * before the records are written; it must return fast and never throw.
      */
     default void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
-                         EventListener events) {
+                         EventListener events, Runnable onWritable) {
         promote(self, failedPrimary, timeout, events);
+        onWritable.run();
     }
 
     /**
