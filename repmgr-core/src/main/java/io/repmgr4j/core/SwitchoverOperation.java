@@ -8,6 +8,7 @@ import io.repmgr4j.NodeConfig;
 import io.repmgr4j.NodeRecord;
 import io.repmgr4j.NodeType;
 import io.repmgr4j.ReplicationException;
+import io.repmgr4j.VirtualIp;
 import io.repmgr4j.core.host.ControlData;
 import io.repmgr4j.core.host.PgControl;
 import io.repmgr4j.plan.OperationException;
@@ -84,6 +85,8 @@ final class SwitchoverOperation {
         Future<CommandResult> stop;
         Lsn shutdownCheckpoint;
         boolean promotionRequested;
+        /** The old primary's virtual IP, when this switchover removed it (put back if the switchover aborts). */
+        VirtualIp vipReleased;
         boolean promoted;
 
         State(OperationRun run, Options o) {
@@ -316,6 +319,12 @@ final class SwitchoverOperation {
         }));
         plan.add(new OperationRun.PlanStep("stop " + p + " (fast) and wait up to " + s.primaryConfig.shutdownCheckTimeout()
                 + " s (\"shutdown_check_timeout\") for a clean shutdown", () -> stopPrimary(s)));
+        VirtualIp.of(s.primaryConfig).ifPresent(v -> plan.add(new OperationRun.PlanStep("remove the virtual IP " + v.cidr()
+                + " on " + v.iface() + " from the host of " + p + ", before it starts again as a standby", () -> {
+            String done = vipHost(s.primary, v).release();
+            s.vipReleased = v;
+            return done;
+        })));
         plan.add(new OperationRun.PlanStep("wait until " + t + " has received the shutdown checkpoint of " + p,
                 () -> awaitShutdownCheckpoint(s)));
         plan.add(new OperationRun.PlanStep("promote " + t + " (pg_promote, waiting up to " + s.targetConfig.promoteCheckTimeout()
@@ -466,6 +475,11 @@ final class SwitchoverOperation {
         String restored;
         try {
             restored = s.run.step("bring " + s.primary.describe() + " back as the primary", () -> restorePrimary(s));
+            if (s.vipReleased != null) {
+                VirtualIp v = s.vipReleased;
+                s.run.step("put the virtual IP " + v.cidr() + " back on the host of " + s.primary.describe(),
+                        () -> vipHost(s.primary, v).take(false, () -> true));
+            }
         } catch (RuntimeException e) {
             throw fail(s, why, "the switchover failed (" + why.getMessage() + ") and " + s.primary.describe()
                     + " could not be brought back (" + e.getMessage() + "): the cluster has no writable primary",
@@ -546,6 +560,18 @@ final class SwitchoverOperation {
         String p = s.primary.describe();
         String t = s.target.describe();
         List<String> incomplete = new ArrayList<>();
+        VirtualIp.of(s.targetConfig).ifPresent(v -> {
+            // the daemons are paused: the switchover moves the address itself, at once; when it
+            // took it off the old primary just now, nobody else can hold it (no duplicate check)
+            boolean check = s.vipReleased == null || !s.vipReleased.address().equals(v.address());
+            try {
+                run.step("add the virtual IP " + v.cidr() + " on " + v.iface() + " to the host of " + t
+                        + " and announce it (gratuitous ARP)", () -> vipHost(s.target, v).take(check, () -> true));
+            } catch (RuntimeException e) {
+                run.warn("could not add the virtual IP to the host of " + t + ": " + e.getMessage()
+                        + "; its daemon adds it once it is unpaused");
+            }
+        });
         try {
             run.step("record " + t + " as primary and " + p + " as its standby (voting term + 1, standby_promote)",
                     () -> PromoteOperation.recordPromotion(topo, s.target, Optional.of(s.primary),
@@ -629,6 +655,10 @@ final class SwitchoverOperation {
         throw new OperationException(ErrorCode.SWITCHOVER_INCOMPLETE, message, null,
                 demoted ? "see the report's steps" : "rejoin " + p + " to " + t + " (node rejoin, with forceRewind if it diverged)",
                 report, null);
+    }
+
+    private io.repmgr4j.core.host.VirtualIpHost vipHost(NodeRecord n, VirtualIp v) {
+        return new io.repmgr4j.core.host.VirtualIpHost(v, topo.ctx.runner(n.nodeId()), n.nodeName());
     }
 
     /** The old primary rejoins as a standby of the new one (no node_rejoin event: the switchover writes its own). */

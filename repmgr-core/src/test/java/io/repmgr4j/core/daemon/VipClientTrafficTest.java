@@ -31,7 +31,9 @@ import org.junit.jupiter.api.Test;
  * Client traffic through the built-in virtual IP: three nodes whose servers run inside
  * network namespaces of a NetLab (each forwards the VIP's port to its own server), daemons
  * that move the VIP with {@code ip} and {@code arping} in those namespaces, and a writer on
- * the client host that knows only the VIP and one port. Through a switchover and a kill -9
+ * the client host that knows only the VIP and one port. The switchover's plan moves the
+ * address itself (off the old primary before it restarts as a standby, onto the new one
+ * right after the promotion). Through a switchover and a kill -9
  * failover the writer's commits go on through the VIP to the new primary, none is refused
  * by a node in recovery, and a sampler of every node's addresses never finds the VIP on
  * two.
@@ -107,6 +109,11 @@ class VipClientTrafficTest {
                     w.awaitCommits(30, Duration.ofSeconds(20));
                     assertThat(w.acknowledgedBy(set.server(1), 0)).as("commits through the VIP land on pg1").isPositive();
 
+                    // the switchover moves the address itself: off the old primary before it starts as a standby
+                    assertThat(cluster.switchover(configs.get(1)).siblingsFollow(true).plan().steps())
+                            .extracting(io.repmgr4j.plan.Step::name)
+                            .anyMatch(n -> n.startsWith("remove the virtual IP " + vip + "/24 on eth0 from the host of node \"pg1\""))
+                            .anyMatch(n -> n.startsWith("add the virtual IP " + vip + "/24 on eth0 to the host of node \"pg2\""));
                     cluster.switchover(configs.get(1)).siblingsFollow(true).execute();
                     assertThat(isPrimary(set.server(2))).isTrue();
                     await("the VIP on n2", Duration.ofSeconds(30), () -> holds(set.node(2), vip));
