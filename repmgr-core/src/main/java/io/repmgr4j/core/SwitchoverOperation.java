@@ -55,7 +55,8 @@ final class SwitchoverOperation {
     static final Duration WAL_RECEIVE_TIMEOUT = Duration.ofSeconds(30);
 
     /** The switchover's options. */
-    record Options(boolean siblingsFollow, boolean forceRewind, boolean alwaysPromote, long maxLag, Duration timeout) {
+    record Options(boolean siblingsFollow, boolean forceRewind, boolean alwaysPromote, long maxLag, Duration timeout,
+                   Duration restartDelay) {
     }
 
     private final Topology topo;
@@ -85,6 +86,8 @@ final class SwitchoverOperation {
         Future<CommandResult> stop;
         Lsn shutdownCheckpoint;
         boolean promotionRequested;
+        /** When the old primary was seen stopped ({@link System#nanoTime()}). */
+        long stoppedAt;
         /** The old primary's virtual IP, when this switchover removed it (put back if the switchover aborts). */
         VirtualIp vipReleased;
         boolean promoted;
@@ -356,6 +359,7 @@ final class SwitchoverOperation {
                 LOG.debug("pg_controldata while the primary stops: {}", e.getMessage()); // a torn read; ask again
             }
             if (cd != null && cd.shutDownCleanly()) {
+                s.stoppedAt = System.nanoTime();
                 s.shutdownCheckpoint = cd.checkpointLocation();
                 return "current primary has been cleanly shut down at location " + s.shutdownCheckpoint
                         + " (" + polls + " checks)";
@@ -377,6 +381,7 @@ final class SwitchoverOperation {
                             "pg_controldata says \"" + now.clusterState() + "\": its last WAL may not have reached the target",
                             "find out why it crashed; alwaysPromote(true) promotes the target anyway (writes may be lost)");
                 }
+                s.stoppedAt = System.nanoTime();
                 s.run.warn(s.primary.describe() + " stopped without a clean shutdown (\"" + now.clusterState()
                         + "\"); promoting anyway (always promote): writes it made last may be lost");
                 return "stopped, not cleanly (\"" + now.clusterState() + "\")";
@@ -691,6 +696,16 @@ final class SwitchoverOperation {
             found.add(rejoin.checkAttach(a).detail());
             return String.join("; ", found);
         });
+        if (!s.o.restartDelay().isZero()) {
+            run.step("keep " + s.primary.describe() + " stopped until " + s.o.restartDelay().toMillis()
+                    + " ms after its shutdown (oldPrimaryRestartDelay: a load balancer marks it down meanwhile)", () -> {
+                long left = s.stoppedAt + s.o.restartDelay().toNanos() - System.nanoTime();
+                if (left > 0) {
+                    Topology.sleep(Duration.ofNanos(left), ErrorCode.SWITCHOVER_INCOMPLETE);
+                }
+                return left > 0 ? "waited " + left / 1_000_000 + " ms" : "already past";
+            });
+        }
         if (run.dryRun()) {
             run.step("write the recovery configuration of " + s.primary.describe() + ", start it and wait until it streams from "
                     + newPrimary.describe() + (s.o.forceRewind() ? " (pg_rewind first if needed)" : ""), () -> null);
