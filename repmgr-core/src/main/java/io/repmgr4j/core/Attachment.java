@@ -6,8 +6,6 @@ import io.repmgr4j.ReplicationException;
 import io.repmgr4j.sql.ServerProbe;
 import io.repmgr4j.sql.WalReceiverStatus;
 import io.repmgr4j.sql.ReplicationClient;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -34,32 +32,13 @@ final class Attachment {
         }
         ConnInfo.HostPort up = upstream.hosts().get(0);
         return wr.senderPort().isPresent() && wr.senderPort().getAsInt() == up.port()
-                && wr.senderHost().map(h -> sameHost(h, up.host())).orElse(false);
+                && wr.senderHost().map(h -> io.repmgr4j.core.host.Hosts.sameHost(h, up.host())).orElse(false);
     }
 
     /** Checks on the upstream's connection whether it streams to a client with this application_name. */
     static boolean servesTo(Connection upstream, String applicationName) throws SQLException {
         return ServerProbe.replicationClients(upstream).stream()
                 .anyMatch(c -> applicationName.equals(c.applicationName()) && c.state().map("streaming"::equals).orElse(false));
-    }
-
-    static boolean sameHost(String a, String b) {
-        if (a == null || b == null) {
-            return false;
-        }
-        if (a.equalsIgnoreCase(b)) {
-            return true;
-        }
-        if (a.startsWith("/") || b.startsWith("/")) {
-            return false;
-        }
-        try {
-            InetAddress x = InetAddress.getByName(a);
-            InetAddress y = InetAddress.getByName(b);
-            return x.equals(y) || (x.isLoopbackAddress() && y.isLoopbackAddress());
-        } catch (UnknownHostException e) {
-            return false;
-        }
     }
 
     /** Whether the standby streams from the upstream, asking the standby first and the upstream second. */

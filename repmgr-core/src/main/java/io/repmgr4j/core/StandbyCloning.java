@@ -21,6 +21,7 @@ import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
 import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.MetadataStore;
+import io.repmgr4j.sql.ReplicationControl;
 import io.repmgr4j.sql.ReplicationSource;
 import io.repmgr4j.sql.ReplicationSource.Facts;
 import io.repmgr4j.sql.JdbcMetadataStore;
@@ -379,7 +380,7 @@ final class StandbyCloning {
         ConnInfo.HostPort hp = up.conninfo().hosts().get(0);
         return nodes.stream().filter(n -> n.active() && n.type() != NodeType.WITNESS).filter(n -> {
             ConnInfo.HostPort other = n.conninfo().hosts().get(0);
-            return other.port() == hp.port() && Attachment.sameHost(other.host(), hp.host());
+            return other.port() == hp.port() && io.repmgr4j.core.host.Hosts.sameHost(other.host(), hp.host());
         }).findFirst();
     }
 
@@ -836,7 +837,7 @@ final class StandbyCloning {
     private void dropSlot(ConnInfo upstream, String slot) {
         long deadline = System.nanoTime() + SLOT_DROP_TIMEOUT.toNanos();
         try (Connection c = ctx.connect(upstream)) {
-            while (!ReplicationSource.dropInactiveSlot(c, slot)) {
+            while (!ReplicationControl.dropInactiveSlot(c, slot)) {
                 if (!ReplicationSource.slotExists(c, slot)) {
                     return;
                 }

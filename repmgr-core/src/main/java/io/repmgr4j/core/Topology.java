@@ -67,7 +67,7 @@ final class Topology {
         ConnInfo.HostPort want = address.hosts().get(0);
         return nodes.stream().filter(n -> {
             ConnInfo.HostPort hp = n.conninfo().hosts().get(0);
-            return hp.port() == want.port() && Attachment.sameHost(hp.host(), want.host());
+            return hp.port() == want.port() && io.repmgr4j.core.host.Hosts.sameHost(hp.host(), want.host());
         }).findFirst();
     }
 

@@ -174,9 +174,10 @@ public final class ReplicationControl {
     }
 
     /**
-     * Drops a replication slot if it exists and no one uses it.
+     * Drops a replication slot if it exists and no one uses it. A slot that becomes active
+     * between the check and the drop (SQLSTATE 55006) is left alone.
      *
-     * @return true when it was dropped
+     * @return true when it was dropped; false when it does not exist or is in use
      */
     public static boolean dropInactiveSlot(Connection c, String name) {
         try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
@@ -186,6 +187,9 @@ public final class ReplicationControl {
                 return rs.next();
             }
         } catch (SQLException e) {
+            if ("55006".equals(e.getSQLState())) { // object_in_use: it became active meanwhile
+                return false;
+            }
             throw SqlErrors.map("unable to drop replication slot \"" + name + "\"", e);
         }
     }

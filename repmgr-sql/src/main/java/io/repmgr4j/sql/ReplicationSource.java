@@ -171,25 +171,6 @@ public final class ReplicationSource {
         }
     }
 
-    /**
-     * Drops a replication slot unless a client uses it; returns false when it does not
-     * exist or is active.
-     */
-    public static boolean dropInactiveSlot(Connection c, String slotName) {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_drop_replication_slot(slot_name)"
-                + " FROM pg_catalog.pg_replication_slots WHERE slot_name = ? AND NOT active")) {
-            ps.setString(1, slotName);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        } catch (SQLException e) {
-            if ("55006".equals(e.getSQLState())) { // object_in_use: it became active meanwhile
-                return false;
-            }
-            throw SqlErrors.map("unable to drop replication slot \"" + slotName + "\"", e);
-        }
-    }
-
     /** Whether a replication slot of this name exists. */
     public static boolean slotExists(Connection c, String slotName) {
         try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = ?")) {

@@ -94,9 +94,9 @@ class ReplicationSourceTest {
                     Boolean.class)).as("WAL is reserved at once").isTrue();
             assertThatThrownBy(() -> ReplicationSource.createPhysicalSlot(c, "repmgr_slot_7"))
                     .isInstanceOfSatisfying(ReplicationException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.DB_QUERY));
-            assertThat(ReplicationSource.dropInactiveSlot(c, "repmgr_slot_7")).isTrue();
+            assertThat(ReplicationControl.dropInactiveSlot(c, "repmgr_slot_7")).isTrue();
             assertThat(ReplicationSource.slotExists(c, "repmgr_slot_7")).isFalse();
-            assertThat(ReplicationSource.dropInactiveSlot(c, "repmgr_slot_7")).isFalse();
+            assertThat(ReplicationControl.dropInactiveSlot(c, "repmgr_slot_7")).isFalse();
         }
     }
 }

@@ -24,8 +24,6 @@ import io.repmgr4j.sql.RecoveryProgress;
 import io.repmgr4j.sql.ReplicationClient;
 import io.repmgr4j.sql.ServerProbe;
 import io.repmgr4j.sql.WalReceiverStatus;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -596,7 +594,7 @@ final class NodeMonitor implements Runnable {
                 for (NodeRecord n : nodes) {
                     ConnInfo.HostPort hp = n.conninfo().hosts().get(0);
                     if (n.nodeId() != self.nodeId() && hp.port() == wr.get().senderPort().getAsInt()
-                            && sameHost(hp.host(), wr.get().senderHost().get())) {
+                            && io.repmgr4j.core.host.Hosts.sameHost(hp.host(), wr.get().senderHost().get())) {
                         return Optional.of(n);
                     }
                 }
@@ -605,19 +603,6 @@ final class NodeMonitor implements Runnable {
             LOG.debug("[{}] could not read the WAL receiver: {}", self.nodeName(), e.getMessage());
         }
         return Optional.empty();
-    }
-
-    private static boolean sameHost(String a, String b) {
-        if (a.equalsIgnoreCase(b)) {
-            return true;
-        }
-        try {
-            InetAddress x = InetAddress.getByName(a);
-            InetAddress y = InetAddress.getByName(b);
-            return x.equals(y) || (x.isLoopbackAddress() && y.isLoopbackAddress());
-        } catch (UnknownHostException e) {
-            return false;
-        }
     }
 
     private ConnInfo upstreamConninfo() {
