@@ -84,7 +84,7 @@ final class PrimaryConninfoPassfile {
             return RecoveryConfig.withPassfile(primaryConninfo, dir);
         } catch (ReplicationException e) {
             throw new ReplicationException(ErrorCode.FOLLOW_FAIL, "unable to keep the password out of the primary_conninfo of "
-                    + standby.describe() + "; nothing was changed",
+                    + standby.describe() + "; its primary_conninfo was not changed",
                     e.getMessage() + e.detail().map(d -> ": " + d).orElse(""),
                     config.isPresent()
                             ? "check that the data directory exists on the node's host and its OS user may write there"

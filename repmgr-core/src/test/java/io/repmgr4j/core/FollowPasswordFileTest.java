@@ -135,7 +135,7 @@ class FollowPasswordFileTest {
                     () -> wrongHost.follow(3).upstreamNodeId(2).execute());
             assertThat(e).isNotNull();
             assertThat(e.code()).isEqualTo(ErrorCode.FOLLOW_FAIL);
-            assertThat(e.getMessage()).contains("unable to keep the password out of the primary_conninfo").contains("nothing was changed");
+            assertThat(e.getMessage()).contains("unable to keep the password out of the primary_conninfo").contains("its primary_conninfo was not changed");
             assertThat(e.detail()).hasValueSatisfying(d -> assertThat(d).contains("is not the one the server reads there"));
             assertThat(e.hint()).hasValueSatisfying(h -> assertThat(h).contains("node(config, runner)"));
             assertThat(e.toReport()).doesNotContain(SECRET);
