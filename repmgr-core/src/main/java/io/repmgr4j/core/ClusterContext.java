@@ -72,7 +72,7 @@ final class ClusterContext implements AutoCloseable {
             t.setDaemon(true);
             return t;
         };
-        this.probePool = Executors.newCachedThreadPool(tf);
+        this.probePool = new DeadlineExecutor(Executors.newCachedThreadPool(tf)); // tasks keep their operation's deadline
         this.connections = new IdleConnections(KEEP_IDLE);
     }
 
@@ -186,7 +186,9 @@ final class ClusterContext implements AutoCloseable {
      */
     Connection connect(ConnInfo target, Duration cap) {
         ConnInfo node = io.repmgr4j.core.sync.SyncConnections.localCommit(target); // library writes never wait for a sync standby
-        Duration bound = cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout;
+        Duration capped = cap.compareTo(connectTimeout) < 0 ? cap : connectTimeout;
+        Duration left = OperationDeadline.socketTimeout(); // an operation's connect ends by its deadline too (at least 1 s)
+        Duration bound = left.compareTo(capped) < 0 ? left : capped;
         Duration quarter = bound.dividedBy(4);
         Connection c = connections.get(node.render(), quarter.compareTo(VALIDATE_TIMEOUT) < 0 ? quarter : VALIDATE_TIMEOUT,
                 () -> PgConnections.open(node, bound));

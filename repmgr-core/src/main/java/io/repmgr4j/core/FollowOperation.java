@@ -87,8 +87,16 @@ final class FollowOperation {
         NodeRecord f = a.follower();
         NodeRecord u = a.upstream();
         String slot = f.slotName().orElse("");
-        String newConninfo = PrimaryConninfoPassfile.prepare(topo.ctx, f,
-                RecoveryConfig.primaryConninfo(f.nodeName(), f.repluser(), u.conninfo())).render();
+        ConnInfo upstreamConninfo = RecoveryConfig.primaryConninfo(f.nodeName(), f.repluser(), u.conninfo());
+        String[] newConninfo = {upstreamConninfo.render()};
+        if (PrimaryConninfoPassfile.needed(upstreamConninfo)) {
+            // before anything else changes: a follow that cannot keep the password out of primary_conninfo is refused
+            run.step("write the password file of " + f.describe() + " (" + RecoveryConfig.PASSFILE
+                    + " in its data directory, 0600) that its primary_conninfo names", () -> {
+                newConninfo[0] = PrimaryConninfoPassfile.prepare(topo, f, upstreamConninfo).render();
+                return null;
+            });
+        }
         String[] previous = new String[2];
         if (!slot.isEmpty()) {
             run.step("create replication slot \"" + slot + "\" on " + u.describe() + " if missing",
@@ -98,7 +106,7 @@ final class FollowOperation {
             topo.withConnection(f.conninfo(), c -> {
                 previous[0] = ReplicationControl.primaryConninfo(c);
                 previous[1] = ReplicationControl.primarySlotName(c);
-                ReplicationControl.setUpstream(c, newConninfo, slot);
+                ReplicationControl.setUpstream(c, newConninfo[0], slot);
                 ReplicationControl.reloadConf(c);
                 return null;
             });

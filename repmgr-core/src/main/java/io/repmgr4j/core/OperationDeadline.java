@@ -8,8 +8,9 @@ import java.util.Optional;
  * connections take their socket timeout ({@link ClusterContext#connect}): a server that
  * stops answering in the middle of a query (SIGSTOP, a hung host) fails the read when the
  * operation's time is up, instead of holding the operation past it. Connections opened
- * with no operation deadline on the thread (reads, registration, tasks on other threads)
- * get {@link #DEFAULT_SOCKET_TIMEOUT}. A nested operation keeps the sooner deadline.
+ * with no operation deadline on the thread (reads, registration) get
+ * {@link #DEFAULT_SOCKET_TIMEOUT}. Tasks an operation runs on the handle's probe pool
+ * ({@link DeadlineExecutor}) carry the deadline of the thread that submitted them. A nested operation keeps the sooner deadline.
  * Thread-confined by design (a thread-local); thread-safe.
  */
 final class OperationDeadline implements AutoCloseable {
@@ -50,6 +51,38 @@ final class OperationDeadline implements AutoCloseable {
     static Duration socketTimeout() {
         Duration left = remaining().orElse(DEFAULT_SOCKET_TIMEOUT);
         return left.compareTo(MINIMUM) < 0 ? MINIMUM : left;
+    }
+
+    /**
+     * {@code task} made to run under the deadline of the thread calling this (none when it
+     * has none), whatever thread then runs it: how the handle's probe pool hands an
+     * operation's remaining time to the tasks it runs in parallel.
+     */
+    static Runnable carry(Runnable task) {
+        Long mine = DEADLINE.get();
+        return () -> {
+            Long previous = DEADLINE.get();
+            if (mine == null) {
+                DEADLINE.remove();
+            } else {
+                DEADLINE.set(mine);
+            }
+            try {
+                task.run();
+            } finally {
+                new OperationDeadline(previous).close();
+            }
+        };
+    }
+
+    /**
+     * No deadline on this thread until closed: for work an operation leaves behind that is
+     * not part of it (a topology notice sent after it returns).
+     */
+    static OperationDeadline outside() {
+        Long previous = DEADLINE.get();
+        DEADLINE.remove();
+        return new OperationDeadline(previous);
     }
 
     @Override

@@ -38,7 +38,11 @@ final class TopologyNotifier {
      */
     static void publishLater(ClusterContext ctx, ConnInfo primary, int primaryNodeId, String event) {
         try {
-            ctx.probePool().execute(() -> publish(ctx, primary, primaryNodeId, event));
+            ctx.probePool().execute(() -> {
+                try (OperationDeadline none = OperationDeadline.outside()) { // sent after the operation, not part of it
+                    publish(ctx, primary, primaryNodeId, event);
+                }
+            });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.debug("topology notice {} not sent: the cluster handle is closing", event);
         }

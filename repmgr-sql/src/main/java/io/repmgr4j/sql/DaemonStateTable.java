@@ -29,6 +29,30 @@ public final class DaemonStateTable {
         return nodeFlags(c, "daemon_state", "paused", "the daemons' pause flags");
     }
 
+    /** How the application_name of a session asking this server's daemon to pause or unpause starts (schema version 3). */
+    public static final String PAUSE_REQUEST_PREFIX = "r4jp ";
+
+    /**
+     * The pause a session on this server (a standby) asks of the daemon of {@code nodeId}:
+     * {@code repmgr.repmgrd_pause()} on a standby publishes {@code r4jp n=<id> p=<0|1>} as its
+     * application_name while it waits for that node's flag to arrive from the primary. Empty
+     * when no session asks; the newest request when several do.
+     */
+    public static java.util.Optional<Boolean> pauseRequest(Connection c, int nodeId) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT substring(a.application_name FROM ' p=([01])') = '1'"
+                + " FROM pg_catalog.pg_stat_activity a WHERE pg_catalog.starts_with(a.application_name, ?)"
+                + " AND substring(a.application_name FROM ' n=([0-9]+)') = ? AND a.application_name ~ ' p=[01]'"
+                + " ORDER BY a.xact_start DESC NULLS LAST LIMIT 1")) {
+            ps.setString(1, PAUSE_REQUEST_PREFIX);
+            ps.setString(2, Integer.toString(nodeId));
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? java.util.Optional.of(rs.getBoolean(1)) : java.util.Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw SqlErrors.map("unable to look for pause requests", e);
+        }
+    }
+
     /** True when table {@code repmgr4j.<table>} exists on this server. */
     static boolean present(Connection c, String table) {
         try (Statement st = c.createStatement();

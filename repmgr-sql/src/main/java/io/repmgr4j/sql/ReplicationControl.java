@@ -92,6 +92,29 @@ public final class ReplicationControl {
         return setting(c, "primary_conninfo");
     }
 
+    /** The server's {@code data_directory} (superusers and members of pg_read_all_settings). */
+    public static String dataDirectory(Connection c) {
+        return setting(c, "data_directory");
+    }
+
+    /**
+     * A file's text as the server itself reads it ({@code pg_read_file}; superusers and
+     * members of pg_read_server_files), empty when it does not exist. It may hold a
+     * password: never log it.
+     */
+    public static Optional<String> serverFile(Connection c, String path) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_catalog.pg_read_file(?::text, 0, 65536, true)")) {
+            ps.setString(1, path);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return Optional.ofNullable(rs.getString(1));
+            }
+        } catch (SQLException e) {
+            throw SqlErrors.map("unable to read a file of the server's data directory", e,
+                    "the connection's user must be a superuser or a member of pg_read_server_files");
+        }
+    }
+
     /** The server's {@code primary_slot_name}; empty string when none. */
     public static String primarySlotName(Connection c) {
         return setting(c, "primary_slot_name");

@@ -88,7 +88,8 @@ public final class SchemaInstaller {
     /** The scripts, in order; version N is at index N-1. Add new ones at the end only. */
     static final List<Migration> MIGRATIONS = List.of(
             new Migration(1, "schema/V1__repmgr_schema.sql"),
-            new Migration(2, "schema/V2__repmgrd_functions.sql"));
+            new Migration(2, "schema/V2__repmgrd_functions.sql"),
+            new Migration(3, "schema/V3__standby_pause_request.sql"));
 
     /** The schema version this library creates and understands. */
     public static final int CURRENT_VERSION = MIGRATIONS.size();

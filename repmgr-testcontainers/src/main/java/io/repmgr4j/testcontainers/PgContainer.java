@@ -271,7 +271,7 @@ public final class PgContainer implements AutoCloseable {
             }
             sh("f=\"$1/postgresql.auto.conf\"; { [ -f \"$f\" ] && grep -v '^port = ' \"$f\"; echo \"port = '$2'\"; } > \"$f.tmp\""
                     + " && mv \"$f.tmp\" \"$f\" && chmod 600 \"$f\"", dataDirectory(), Integer.toString(port));
-            pg("pg_ctl", "start", "-D", dataDirectory(), "-l", logFile(), "-w", "-t", "60");
+            check(runner.run(pgCtl("start", "-l", "postgresql.log", "-w", "-t", "60").withTimeout(Duration.ofMinutes(2))), "pg_ctl");
             LOG.info("started {} in its container on {}:{}", name, HOST, port);
         }
     }
@@ -281,15 +281,14 @@ public final class PgContainer implements AutoCloseable {
         synchronized (lifecycle) {
             checkOpen();
             if (isRunning()) {
-                pg("pg_ctl", "stop", "-D", dataDirectory(), "-m", "fast", "-w", "-t", "60");
+                check(runner.run(pgCtl("stop", "-m", "fast", "-w", "-t", "60").withTimeout(Duration.ofMinutes(2))), "pg_ctl");
             }
         }
     }
 
     /** Whether a postmaster serves the data directory ({@code pg_ctl status}). */
     public boolean isRunning() {
-        CommandResult r = runner.run(Command.of(bindir + "/pg_ctl", "status", "-D", dataDirectory())
-                .withTimeout(Duration.ofSeconds(10)));
+        CommandResult r = runner.run(pgCtl("status").withTimeout(Duration.ofSeconds(10)));
         return r.exitCode() == 0;
     }
 
@@ -354,6 +353,19 @@ public final class PgContainer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException(name + " is closed");
         }
+    }
+
+    /**
+     * A pg_ctl command on the data directory, given in {@code PGDATA} and never as
+     * {@code -D} (pg_ctl splices {@code -D} and {@code -l} into the {@code sh -c} line it
+     * starts postgres with), run from the node's directory so that {@code logFile()} is
+     * named relative to it; as the library's {@code PgControl} and the test kit do.
+     */
+    private Command pgCtl(String... args) {
+        String[] argv = new String[args.length + 1];
+        argv[0] = bindir + "/pg_ctl";
+        System.arraycopy(args, 0, argv, 1, args.length);
+        return Command.of(argv).withEnv("PGDATA", dataDirectory()).withWorkingDirectory("/var/lib/postgresql/" + name);
     }
 
     private void pg(String program, String... args) {

@@ -192,7 +192,7 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
             if (!isRunning()) {
                 return;
             }
-            CommandResult r = place.run(place.pg("pg_ctl", "stop", "-D", place.data.toString(), "-m", "fast", "-w", "-t", "60")
+            CommandResult r = place.run(place.pgCtl("stop", "-m", "fast", "-w", "-t", "60")
                     .withTimeout(PG_CTL_TIMEOUT));
             if (!r.succeeded()) {
                 throw new PgTestkitException("could not stop " + name() + ": " + r.lastErrorLine() + logSection(40));
@@ -370,8 +370,7 @@ public final class PgServer extends PlacedInstance implements AutoCloseable {
                 place.removeStaleLockFiles();
                 place.writeIdentity();
                 long offset = Workspace.size(place.logFile);
-                CommandResult r = place.run(place.pg("pg_ctl", "start", "-D", place.data.toString(), "-l",
-                        place.logFile.toString(), "-w", "-t", "60").withTimeout(PG_CTL_TIMEOUT));
+                CommandResult r = place.run(place.pgCtl("start", "-l", place.relativeLog(), "-w", "-t", "60").withTimeout(PG_CTL_TIMEOUT));
                 if (r.succeeded()) {
                     LOG.info("started {} on {}:{} (data {})", name(), place.host, port(), place.data);
                     return;

@@ -156,6 +156,22 @@ final class Place {
         return Command.of(argv).withWorkingDirectory(root.toString());
     }
 
+    /**
+     * A pg_ctl command on this server's data directory, the directory in {@code PGDATA}
+     * and never as {@code -D}: pg_ctl splices {@code -D}'s value (and {@code -l}'s) into
+     * the {@code sh -c} line it starts postgres with, where {@code $(...)}, backticks and
+     * quotes are live. The library's {@code PgControl} does the same. It runs from
+     * {@link #root}, so the log is named relative to it ({@link #relativeLog()}).
+     */
+    Command pgCtl(String... args) {
+        return pg("pg_ctl", args).withEnv("PGDATA", data.toString());
+    }
+
+    /** The server log as pg_ctl's {@code -l} gets it: relative to {@link #root}, where pg_ctl runs. */
+    String relativeLog() {
+        return root.relativize(logFile).toString();
+    }
+
     CommandResult run(Command command) {
         LOG.debug("{}: running {} ({})", name, command, runner.describe());
         CommandResult r = runner.run(command);
@@ -213,7 +229,7 @@ final class Place {
         if (pid.isEmpty() || !Workspace.isPostmasterOf(pid.get(), data)) {
             return false;
         }
-        return run(pg("pg_ctl", "status", "-D", data.toString()).withTimeout(Duration.ofSeconds(30))).exitCode() == 0;
+        return run(pgCtl("status").withTimeout(Duration.ofSeconds(30))).exitCode() == 0;
     }
 
     /**
@@ -251,7 +267,7 @@ final class Place {
         RuntimeException failure = null;
         try {
             if (Files.exists(data.resolve("postmaster.pid")) && serverRunning()) {
-                CommandResult r = run(pg("pg_ctl", "stop", "-D", data.toString(), "-m", "immediate", "-w", "-t", "30")
+                CommandResult r = run(pgCtl("stop", "-m", "immediate", "-w", "-t", "30")
                         .withTimeout(Duration.ofSeconds(45)));
                 if (!r.succeeded()) {
                     LOG.warn("{}: immediate shutdown failed ({}); killing the postmaster", name, r.lastErrorLine());

@@ -490,8 +490,11 @@ final class NodeMonitor implements Runnable {
 
     private void readPauseAndTerm() {
         try {
-            paused = DaemonStateTable.pausedFlags(local.get()).getOrDefault(self.nodeId(), false)
-                    || io.repmgr4j.sql.RepmgrdShared.pausedHere(local.get()); // a real `repmgr service pause` (extension)
+            boolean flag = DaemonStateTable.pausedFlags(local.get()).getOrDefault(self.nodeId(), false);
+            if (localRole == NodeType.STANDBY) {
+                flag = actOnPauseRequest(flag);
+            }
+            paused = flag || io.repmgr4j.sql.RepmgrdShared.pausedHere(local.get()); // a real `repmgr service pause` (extension)
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not read the pause flag: {}", self.nodeName(), e.getMessage());
         }
@@ -499,6 +502,35 @@ final class NodeMonitor implements Runnable {
             term = localStore.votingTerm();
         } catch (ReplicationException e) {
             LOG.debug("[{}] could not read the voting term: {}", self.nodeName(), e.getMessage());
+        }
+    }
+
+    /**
+     * A session on this standby asking this daemon to pause or unpause (real repmgr's
+     * {@code repmgrd_pause()} on an extension-free schema, which cannot write here): sets
+     * this node's flag on the primary, where repmgr4j keeps it; the call sees it arrive by
+     * replication. Returns the flag to go by now.
+     */
+    private boolean actOnPauseRequest(boolean flag) {
+        Optional<Boolean> wanted = DaemonStateTable.pauseRequest(local.get(), self.nodeId());
+        if (wanted.isEmpty() || wanted.get() == flag) {
+            return flag;
+        }
+        Optional<NodeRecord> primary = nodes.stream().filter(n -> n.type() == NodeType.PRIMARY && n.active()).findFirst();
+        if (primary.isEmpty()) {
+            LOG.warn("[{}] asked to {} on this standby, but no primary is recorded to keep the flag", self.nodeName(),
+                    wanted.get() ? "pause" : "unpause");
+            return flag;
+        }
+        try (Connection c = access.connect(named(primary.get().conninfo()), s.checkTimeout(), s.checkTimeout())) {
+            DaemonStateTable.setPaused(c, List.of(self.nodeId()), wanted.get());
+            LOG.info("[{}] {} on request of a session on this standby (repmgr service {})", self.nodeName(),
+                    wanted.get() ? "paused" : "unpaused", wanted.get() ? "pause" : "unpause");
+            return wanted.get();
+        } catch (ReplicationException | SQLException e) {
+            LOG.warn("[{}] could not {} as a session on this standby asked: the flag is kept on {}: {}", self.nodeName(),
+                    wanted.get() ? "pause" : "unpause", primary.get().describe(), e.getMessage());
+            return flag;
         }
     }
 
