@@ -76,7 +76,7 @@ final class DaemonTopologyActions implements TopologyActions {
     public String catchUp(NodeConfig self, NodeRecord from, Lsn target, Duration timeout) {
         ctx.bind(self);
         NodeRecord me = NodeRecord.from(self, NodeType.STANDBY, OptionalInt.empty());
-        String source = PrimaryConninfoPassfile.prepare(ctx, me,
+        String source = PrimaryConninfoPassfile.prepare(topo, me,
                 RecoveryConfig.primaryConninfo(self.nodeName(), me.repluser(), from.conninfo())).render();
         long t0 = System.nanoTime();
         return topo.withConnection(self.conninfo(), c -> {
