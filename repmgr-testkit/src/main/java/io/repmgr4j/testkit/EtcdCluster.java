@@ -167,6 +167,73 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The index of the member that is etcd's Raft leader now, as the running members report
+     * it ({@code /v3/maintenance/status}); empty when none of them knows a leader.
+     */
+    public synchronized java.util.OptionalInt leaderIndex() {
+        for (Member m : members) {
+            if (m.process == null || !m.process.isAlive()) {
+                continue;
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + "/v3/maintenance/status"))
+                        .timeout(Duration.ofSeconds(2)).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                String leader = field(r.body(), "leader");
+                String self = field(r.body(), "member_id");
+                if (leader == null || self == null || leader.equals("0")) {
+                    continue;
+                }
+                if (leader.equals(self)) {
+                    return java.util.OptionalInt.of(members.indexOf(m));
+                }
+                // ask the others which of them is that member
+                for (Member o : members) {
+                    if (o != m && o.process != null && o.process.isAlive()) {
+                        HttpResponse<String> ro = http.send(HttpRequest.newBuilder(URI.create(o.clientUrl()
+                                        + "/v3/maintenance/status")).timeout(Duration.ofSeconds(2))
+                                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+                        if (leader.equals(field(ro.body(), "member_id"))) {
+                            return java.util.OptionalInt.of(members.indexOf(o));
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // try the next member
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgTestkitException("interrupted while asking etcd for its leader", e);
+            }
+        }
+        return java.util.OptionalInt.empty();
+    }
+
+    /**
+     * Waits until the running members agree on a Raft leader (after a member was killed, say)
+     * and returns its index.
+     *
+     * @throws PgTestkitException when there is none within {@code timeout} (no quorum runs)
+     */
+    public int awaitLeader(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            java.util.OptionalInt l = leaderIndex();
+            if (l.isPresent()) {
+                return l.getAsInt();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new PgTestkitException("the etcd members elected no leader within " + timeout.toSeconds() + " s");
+            }
+            Workspace.sleep(50);
+        }
+    }
+
+    private static String field(String json, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"?([0-9]+)").matcher(json);
+        return m.find() ? m.group(1) : null;
+    }
+
     /** The directory holding every member's data and log. */
     public Path directory() {
         return dir;

@@ -27,27 +27,31 @@ class EtcdClusterTest {
         int port0;
         try (EtcdCluster etcd = EtcdCluster.start(3)) {
             dir = etcd.directory();
-            pid0 = etcd.pid(0);
             port0 = URI.create(etcd.endpoint(0)).getPort();
             assertThat(etcd.endpoints().split(",")).hasSize(3).allMatch(e -> e.startsWith("http://127.0.0.1:"));
 
             put(etcd.endpoint(0), "k", "one");
             assertThat(get(etcd.endpoint(2), "k")).isEqualTo("one");
 
-            etcd.killMember(0);
-            assertThat(etcd.isRunning(0)).isFalse();
-            put(etcd.endpoint(1), "k", "two"); // two of three are a quorum
-            assertThat(get(etcd.endpoint(2), "k")).isEqualTo("two");
+            int leader = etcd.awaitLeader(Duration.ofSeconds(30));
+            etcd.killMember(leader);
+            assertThat(etcd.isRunning(leader)).isFalse();
+            assertThat(etcd.awaitLeader(Duration.ofSeconds(30))).isNotEqualTo(leader); // the other two elect one
+            int other = (leader + 1) % 3;
+            put(etcd.endpoint(other), "k", "two"); // two of three are a quorum
+            assertThat(get(etcd.endpoint((leader + 2) % 3), "k")).isEqualTo("two");
 
-            etcd.startMember(0);
-            assertThat(etcd.isRunning(0)).isTrue();
-            assertThat(get(etcd.endpoint(0), "k")).isEqualTo("two"); // same data directory, caught up
+            etcd.startMember(leader);
+            assertThat(etcd.isRunning(leader)).isTrue();
+            assertThat(get(etcd.endpoint(leader), "k")).isEqualTo("two"); // same data directory, caught up
 
             etcd.stopMember(1);
             etcd.stopMember(2);
             assertThat(etcd.isRunning(1)).isFalse();
             etcd.startMember(1); // back to a quorum
+            etcd.awaitLeader(Duration.ofSeconds(30));
             put(etcd.endpoint(0), "k", "three");
+            pid0 = etcd.pid(0);
             assertThat(etcd.log(0)).contains("\"msg\"");
         }
         assertThat(Workspace.isAlive(pid0)).isFalse();
