@@ -64,6 +64,9 @@ public interface ConsensusStore extends AutoCloseable {
      * if it does not exist, attached to a new lease of {@link #ttl()}; when the key exists
      * nothing is written.
      *
+     * When the key already names {@code candidate} (its daemon restarted while the lease
+     * ran), the existing lease is renewed and returned: one name is one contender.
+     *
      * @param candidate the name stored as the leader (a node name); 1 to 200 characters
      * @return the leadership won, empty when another candidate holds the key (the lease this
      *     call granted is revoked again)

@@ -159,8 +159,16 @@ public final class EtcdConsensusStore implements ConsensusStore {
             return Optional.of(new Leadership(candidate, term, leaseId, validUntil));
         }
         revokeQuietly(leaseId);
-        String holder = txn.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).findFirst()
-                .map(k -> text(k.getValue()) + " (term " + k.getCreateRevision() + ")").orElse("another candidate");
+        Optional<KeyValue> existing = txn.getGetResponses().stream().flatMap(g -> g.getKvs().stream()).findFirst();
+        if (existing.isPresent() && text(existing.get().getValue()).equals(candidate) && existing.get().getLease() != 0) {
+            // the key is this candidate's already (its daemon restarted): adopt its lease
+            KeyValue k = existing.get();
+            Leadership adopted = renew(new Leadership(candidate, k.getCreateRevision(), k.getLease(), System.nanoTime()));
+            LOG.info("{} holds the leader key {} already (term {}): its lease is renewed", candidate, config.leaderKey(),
+                    adopted.term());
+            return Optional.of(adopted);
+        }
+        String holder = existing.map(k -> text(k.getValue()) + " (term " + k.getCreateRevision() + ")").orElse("another candidate");
         LOG.info("{} did not take the leader key {}: {} holds it", candidate, config.leaderKey(), holder);
         return Optional.empty();
     }

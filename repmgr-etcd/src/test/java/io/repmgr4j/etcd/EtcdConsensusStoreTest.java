@@ -69,6 +69,12 @@ class EtcdConsensusStoreTest {
             assertThat(renewed.term()).isEqualTo(won.term());
             assertThat(renewed.validUntilNanos()).isGreaterThan(won.validUntilNanos());
 
+            try (ConsensusStore restarted = ConsensusStore.open(c)) { // the same name again: adopts the lease
+                Leadership adopted = restarted.campaign("pg1").orElseThrow();
+                assertThat(adopted.term()).isEqualTo(won.term());
+                assertThat(adopted.leaseId()).isEqualTo(won.leaseId());
+            }
+
             a.resign(renewed);
             assertThat(b.leader()).isEmpty();
             assertThatThrownBy(() -> a.renew(renewed)).isInstanceOfSatisfying(ConsensusException.class,
