@@ -229,6 +229,45 @@ public final class EtcdCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * A lower bound, on {@link System#nanoTime()}, of the moment the lease attached to
+     * {@code key} can end, as etcd itself reports it now ({@code /v3/lease/timetolive}, whole
+     * seconds, rounded down): the moment this call was made plus the remaining TTL. Empty when
+     * the key does not exist or has no lease.
+     */
+    public java.util.OptionalLong leaseEndsNotBefore(String key) {
+        long sent = System.nanoTime();
+        for (Member m : members) {
+            if (m.process == null || !m.process.isAlive()) {
+                continue;
+            }
+            try {
+                String k = java.util.Base64.getEncoder().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                String range = post(m, "/v3/kv/range", "{\"key\":\"" + k + "\"}");
+                String lease = field(range, "lease");
+                if (lease == null || lease.equals("0")) {
+                    return java.util.OptionalLong.empty();
+                }
+                String ttl = field(post(m, "/v3/lease/timetolive", "{\"ID\":\"" + lease + "\"}"), "TTL");
+                if (ttl == null || Long.parseLong(ttl) < 0) {
+                    return java.util.OptionalLong.empty();
+                }
+                return java.util.OptionalLong.of(sent + java.util.concurrent.TimeUnit.SECONDS.toNanos(Long.parseLong(ttl)));
+            } catch (IOException e) {
+                // try the next member
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgTestkitException("interrupted while asking etcd for a lease", e);
+            }
+        }
+        throw new PgTestkitException("no etcd member answered for the lease of " + key);
+    }
+
+    private String post(Member m, String path, String body) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + path)).timeout(Duration.ofSeconds(2))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     private static String field(String json, String name) {
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":\"?([0-9]+)").matcher(json);
         return m.find() ? m.group(1) : null;
