@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  *       {@link FenceGuard} when the key names another node, or when the lease could end
  *       before the fence completes: at {@code validUntil − FENCE_DEADLINE − 2 ticks} on this
  *       host's monotonic clock. A primary that cannot get the key for one ttl (etcd
- *       unreachable) fences too.</li>
+ *       unreachable, or another node holds it) fences too.</li>
  *   <li>A standby that won the election promotes only after {@link #takeForPromotion}
  *       took the key in a transaction; it waits (bounded by ttl + timeout + 1 s) while
  *       another node holds it, and gives up when the old primary answers again.</li>
@@ -59,9 +59,11 @@ final class LeaderLease implements AutoCloseable {
     private volatile boolean promoting;
     private volatile boolean closed;
     private volatile String blockedReason;
-    private long noKeySince;
+    private volatile long noKeySince;
     private long nextCallAt;
     private Future<?> inFlight;
+    /** Failed campaigns in a row (calls thread only), to log the first one as a warning. */
+    private int campaignFailures;
 
     /**
      * @throws ReplicationException BAD_CONFIG when the lease is too short for a renewal, one
@@ -254,7 +256,8 @@ final class LeaderLease implements AutoCloseable {
         }
         if (now - noKeySince > store.ttl().toNanos()) {
             noKeySince = 0;
-            fence("it could not take the leader key for " + store.ttl().toSeconds() + " s");
+            fence("it could not take the leader key for " + store.ttl().toSeconds() + " s (etcd unreachable, or another"
+                    + " node holds it)");
             return;
         }
         if (!busy && now >= nextCallAt) {
@@ -293,15 +296,23 @@ final class LeaderLease implements AutoCloseable {
             if (l.isPresent()) {
                 held = l.get();
                 noKeySince = 0;
+                campaignFailures = 0;
                 return;
             }
-            Optional<ConsensusStore.Leader> other = store.leader();
-            if (other.isPresent() && !other.get().name().equals(name) && primaryActive) {
-                fence(other.get().name() + " holds the leader key (term " + other.get().term() + ")");
-            }
+            // Another node holds the key: after a switchover that is the old primary, which resigns
+            // once its server is a standby (or its lease ends); a stale primary is fenced sooner by
+            // the two-primaries check. The tick fences when the key is not taken within one ttl.
+            store.leader().filter(other -> !other.name().equals(name)).ifPresent(other ->
+                    LOG.warn("[{}] a writable primary, but {} holds the leader key (term {})", name, other.name(), other.term()));
         } catch (ConsensusException e) {
-            LOG.warn("[{}] a writable primary without the leader key: {}", name, e.getMessage());
+            if (campaignFailures++ == 0) {
+                LOG.warn("[{}] a writable primary without the leader key: {}", name, e.getMessage());
+            } else {
+                LOG.debug("[{}] still without the leader key: {}", name, e.getMessage());
+            }
+            return;
         }
+        campaignFailures = 0;
     }
 
     private void fence(String reason) {
