@@ -181,7 +181,7 @@ public final class FailoverEtcdBenchmark {
             String label = PgWriter.label(winner);
             long first = -1;
             while (first < 0 && System.nanoTime() < deadline) {
-                first = writer.commits().stream().filter(c -> c.server().equals(label))
+                first = writer.commits().stream().filter(c -> c.server().equals(label) && c.ackNanos() > t0)
                         .mapToLong(PgWriter.Commit::ackNanos).min().orElse(-1);
                 sleep(2);
             }
