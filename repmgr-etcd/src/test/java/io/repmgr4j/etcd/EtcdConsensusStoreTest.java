@@ -220,6 +220,31 @@ class EtcdConsensusStoreTest {
     }
 
     @Test
+    void withEtcdAuthenticationTheRightPasswordWorksAndAWrongOneIsRefusedWithoutShowingIt() {
+        try (EtcdCluster secured = EtcdCluster.start(1)) {
+            secured.enableAuth("r00t-secret");
+            io.repmgr4j.ImmutableConsensusConfig.Builder b = ConsensusConfig.builder()
+                    .addEndpoints(URI.create(secured.endpoint(0))).timeout(Duration.ofSeconds(2)).user("root");
+            try (ConsensusStore ok = ConsensusStore.open(b.password("r00t-secret").build())) {
+                Leadership l = ok.campaign("pg1").orElseThrow();
+                assertThat(ok.leader()).contains(new ConsensusStore.Leader("pg1", l.term()));
+                ok.resign(l);
+            }
+            try (ConsensusStore wrong = ConsensusStore.open(b.password("wrong-pass").build())) {
+                assertThatThrownBy(wrong::leader).isInstanceOfSatisfying(ConsensusException.class, e -> {
+                    assertThat(e.unavailable()).as(e.toReport()).isFalse();
+                    assertThat(e.toReport()).contains("etcd").doesNotContain("wrong-pass", "r00t-secret");
+                    assertThat(e.hint()).hasValueSatisfying(h -> assertThat(h).contains("etcd_user and etcd_password"));
+                });
+            }
+            try (ConsensusStore anonymous = ConsensusStore.open(ConsensusConfig.builder()
+                    .addEndpoints(URI.create(secured.endpoint(0))).timeout(Duration.ofSeconds(2)).build())) {
+                assertThatThrownBy(() -> anonymous.campaign("pg2")).isInstanceOf(ConsensusException.class);
+            }
+        }
+    }
+
+    @Test
     void badSettingsAreRefusedBeforeAnythingRuns() {
         List<Runnable> bad = new ArrayList<>();
         bad.add(() -> ConsensusConfig.builder().build());

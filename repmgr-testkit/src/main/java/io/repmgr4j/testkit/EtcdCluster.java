@@ -263,6 +263,36 @@ public final class EtcdCluster implements AutoCloseable {
         throw new PgTestkitException("no etcd member answered for the lease of " + key);
     }
 
+    /**
+     * Turns etcd's authentication on: user {@code root} with {@code rootPassword} and role
+     * {@code root} (all rights), then {@code auth enable}. From then on every client must log
+     * in. The password goes in request bodies only.
+     */
+    public synchronized void enableAuth(String rootPassword) {
+        Member m = members.stream().filter(x -> x.process != null && x.process.isAlive()).findFirst()
+                .orElseThrow(() -> new PgTestkitException("no etcd member runs"));
+        String pw = rootPassword.replace("\\", "\\\\").replace("\"", "\\\"");
+        try {
+            for (String[] call : new String[][] {
+                    {"/v3/auth/role/add", "{\"name\":\"root\"}"},
+                    {"/v3/auth/user/add", "{\"name\":\"root\",\"password\":\"" + pw + "\"}"},
+                    {"/v3/auth/user/grant", "{\"user\":\"root\",\"role\":\"root\"}"},
+                    {"/v3/auth/enable", "{}"}}) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + call[0]))
+                        .timeout(Duration.ofSeconds(5)).POST(HttpRequest.BodyPublishers.ofString(call[1])).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() != 200) {
+                    throw new PgTestkitException("etcd refused " + call[0] + ": status " + r.statusCode() + " " + r.body());
+                }
+            }
+        } catch (IOException e) {
+            throw new PgTestkitException("cannot enable etcd authentication: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgTestkitException("interrupted while enabling etcd authentication", e);
+        }
+    }
+
     private String post(Member m, String path, String body) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(m.clientUrl() + path)).timeout(Duration.ofSeconds(2))
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()).body();
