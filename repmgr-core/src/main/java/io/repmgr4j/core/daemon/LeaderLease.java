@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  *       took the key in a transaction; it waits (bounded by ttl + timeout + 1 s) while
  *       another node holds it, and gives up when the old primary answers again.</li>
  *   <li>When the primary's server is gone (its port refuses connections) the key is
- *       resigned at once, so a standby does not wait for the lease.</li>
+ *       resigned at once, so a standby does not wait for the lease; when it is only silent,
+ *       renewals stop and the lease runs out. When it answers as a standby (fenced,
+ *       demoted by a switchover) the key is resigned.</li>
  *   <li>A readonly fence is lifted only after the key was taken again.</li>
  * </ul>
  * Thread-safe: the monitoring thread and its own thread call it.
@@ -58,6 +60,8 @@ final class LeaderLease implements AutoCloseable {
     /** A promotion is under way with the key held: keep renewing, do not resign. */
     private volatile boolean promoting;
     private volatile boolean closed;
+    /** The local server did not answer in the last cycle (its port did not refuse: no evidence it is gone). */
+    private volatile boolean localDown;
     private volatile String blockedReason;
     private volatile long noKeySince;
     private long nextCallAt;
@@ -108,6 +112,7 @@ final class LeaderLease implements AutoCloseable {
 
     /** Each monitoring cycle: whether the local server is a writable primary that is not fenced. */
     void observe(boolean writablePrimary) {
+        localDown = false;
         primaryActive = writablePrimary;
         if (writablePrimary) {
             promoting = false;
@@ -172,6 +177,7 @@ final class LeaderLease implements AutoCloseable {
     /** The local server does not answer: when it was the primary and its port refuses connections, resign at once. */
     void onLocalDown(boolean wasPrimary) {
         primaryActive = false;
+        localDown = true;
         if (!wasPrimary || held == null) {
             return;
         }
@@ -241,7 +247,12 @@ final class LeaderLease implements AutoCloseable {
             return;
         }
         if (h != null) {
-            // neither primary nor promoting (fenced, demoted): give the key up
+            if (localDown) {
+                // a silent server is no evidence: stop renewing and let the lease decide (a refused
+                // port resigns at once, in onLocalDown)
+                return;
+            }
+            // the server answers, but not as a writable primary (fenced, demoted): give the key up
             if (!busy) {
                 inFlight = calls.submit(() -> resignNow("this node is no longer a writable primary"));
             }
