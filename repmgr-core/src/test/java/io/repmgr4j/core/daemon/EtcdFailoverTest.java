@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The daemons with {@code consensus = etcd} on real servers (pg1 primary, pg2 and pg3
  * standbys, a daemon on each) and a real 3-member etcd: the primary holds the leader key; a
- * kill -9 of its PostgreSQL promotes exactly one standby, which took the key first; with
- * every etcd member down the primary fences itself before its lease can end and nobody is
- * promoted.
+ * kill -9 of its PostgreSQL promotes exactly one standby, which took the key first, also
+ * when etcd's Raft leader is lost at the same moment; one etcd member down changes nothing;
+ * with every etcd member down the primary fences itself before its lease can end and
+ * nobody is promoted.
  */
 class EtcdFailoverTest {
     private static final Duration TTL = Duration.ofSeconds(4);
@@ -140,6 +141,47 @@ class EtcdFailoverTest {
                 System.out.printf("etcd failover: pg1 killed -> %s promoted %d ms, first write on it %d ms"
                                 + " (loaded machine; lease %d s)%n", promoted.name(), (promoteSeen - killed) / 1_000_000,
                         (writable - killed) / 1_000_000, TTL.toSeconds());
+            }
+        }
+    }
+
+    @Test
+    void oneEtcdMemberDownChangesNothingThenTheRaftLeadersLossDuringAFailoverStillPromotesExactlyOne() {
+        try (Rig rig = new Rig()) {
+            PgServer pg1 = rig.set.server("pg1");
+            int raftLeader = rig.etcd.awaitLeader(Duration.ofSeconds(30));
+            int follower = (raftLeader + 1) % rig.etcd.size();
+            rig.etcd.killMember(follower);
+            sleep(TTL.multipliedBy(2).toMillis()); // several renewals with one member gone
+            assertThat(rig.recorder.names()).doesNotContain(DaemonEvents.PRIMARY_FENCED, DaemonEvents.REPMGRD_FAILOVER_PROMOTE);
+            assertThat(isPrimary(pg1)).isTrue();
+            assertThat(rig.store.leader().orElseThrow().name()).isEqualTo("pg1");
+            rig.etcd.startMember(follower);
+
+            raftLeader = rig.etcd.awaitLeader(Duration.ofSeconds(30));
+            try (PgWriter writer = PgWriter.start(List.of(pg1, rig.set.server("pg2"), rig.set.server("pg3")),
+                    Duration.ofMillis(5))) {
+                writer.awaitCommits(50, Duration.ofSeconds(10));
+                long killed = System.nanoTime();
+                rig.etcd.killMember(raftLeader); // etcd elects a new leader while the standbys elect theirs
+                pg1.kill9();
+                await("a standby to be promoted", Duration.ofSeconds(60),
+                        () -> isPrimary(rig.set.server("pg2")) || isPrimary(rig.set.server("pg3")));
+                writer.awaitCommits(50, Duration.ofSeconds(30));
+                sleep(TTL.toMillis());
+                writer.stop();
+                List<PgServer> primaries = rig.set.servers().stream().filter(x -> x != pg1)
+                        .filter(DaemonTestSupport::isPrimary).toList();
+                assertThat(primaries).hasSize(1);
+                assertThat(rig.recorder.events).filteredOn(e -> e.event().equals(DaemonEvents.REPMGRD_FAILOVER_PROMOTE))
+                        .singleElement().satisfies(e -> assertThat(e.nodeName()).hasValue(primaries.get(0).name()));
+                assertThat(rig.store.leader().orElseThrow().name()).isEqualTo(primaries.get(0).name());
+                String label = PgWriter.label(primaries.get(0));
+                long writable = writer.commits().stream().filter(c -> c.server().equals(label) && c.ackNanos() > killed)
+                        .mapToLong(PgWriter.Commit::ackNanos).min().orElseThrow();
+                assertThat(writer.acknowledgedBy(pg1, writable)).isZero();
+                System.out.printf("etcd leader lost with the primary: first write on %s %d ms after the kill (loaded machine)%n",
+                        primaries.get(0).name(), (writable - killed) / 1_000_000);
             }
         }
     }
