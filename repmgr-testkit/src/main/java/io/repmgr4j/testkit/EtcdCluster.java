@@ -231,36 +231,47 @@ public final class EtcdCluster implements AutoCloseable {
 
     /**
      * A lower bound, on {@link System#nanoTime()}, of the moment the lease attached to
-     * {@code key} can end, as etcd itself reports it now ({@code /v3/lease/timetolive}, whole
-     * seconds, rounded down): the moment this call was made plus the remaining TTL. Empty when
-     * the key does not exist or has no lease.
+     * {@code key} can end, as etcd itself reports it ({@code /v3/lease/timetolive}, whole
+     * seconds, rounded down). The remaining TTL is polled every 10 ms until it drops by one
+     * second (up to 5 s): the last answer before the drop gives a bound within about 10 ms of
+     * the lease's end at that moment (renewals later only move the end later). Empty when the
+     * key does not exist or has no lease.
      */
     public java.util.OptionalLong leaseEndsNotBefore(String key) {
-        long sent = System.nanoTime();
-        for (Member m : members) {
-            if (m.process == null || !m.process.isAlive()) {
-                continue;
+        Member m = members.stream().filter(x -> x.process != null && x.process.isAlive()).findFirst()
+                .orElseThrow(() -> new PgTestkitException("no etcd member runs"));
+        try {
+            String k = java.util.Base64.getEncoder().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            String lease = field(post(m, "/v3/kv/range", "{\"key\":\"" + k + "\"}"), "lease");
+            if (lease == null || lease.equals("0")) {
+                return java.util.OptionalLong.empty();
             }
-            try {
-                String k = java.util.Base64.getEncoder().encodeToString(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                String range = post(m, "/v3/kv/range", "{\"key\":\"" + k + "\"}");
-                String lease = field(range, "lease");
-                if (lease == null || lease.equals("0")) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            long prevSent = -1;
+            long prevTtl = -1;
+            while (true) {
+                long sent = System.nanoTime();
+                String ttlText = field(post(m, "/v3/lease/timetolive", "{\"ID\":\"" + lease + "\"}"), "TTL");
+                long ttl = ttlText == null ? -1 : Long.parseLong(ttlText);
+                if (ttl < 0) {
                     return java.util.OptionalLong.empty();
                 }
-                String ttl = field(post(m, "/v3/lease/timetolive", "{\"ID\":\"" + lease + "\"}"), "TTL");
-                if (ttl == null || Long.parseLong(ttl) < 0) {
-                    return java.util.OptionalLong.empty();
+                if (prevTtl >= 0 && ttl == prevTtl - 1) {
+                    return java.util.OptionalLong.of(prevSent + java.util.concurrent.TimeUnit.SECONDS.toNanos(prevTtl));
                 }
-                return java.util.OptionalLong.of(sent + java.util.concurrent.TimeUnit.SECONDS.toNanos(Long.parseLong(ttl)));
-            } catch (IOException e) {
-                // try the next member
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new PgTestkitException("interrupted while asking etcd for a lease", e);
+                if (System.nanoTime() > deadline) {
+                    return java.util.OptionalLong.of(sent + java.util.concurrent.TimeUnit.SECONDS.toNanos(ttl));
+                }
+                prevSent = sent;
+                prevTtl = ttl;
+                Workspace.sleep(10);
             }
+        } catch (IOException e) {
+            throw new PgTestkitException("etcd member " + m.name + " did not answer for the lease of " + key + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgTestkitException("interrupted while asking etcd for a lease", e);
         }
-        throw new PgTestkitException("no etcd member answered for the lease of " + key);
     }
 
     /**

@@ -208,7 +208,11 @@ final class LeaderLease implements AutoCloseable {
             store.resign(h);
             LOG.info("[{}] resigned the leader key (term {}): {}", name, h.term(), why);
         } catch (ConsensusException e) {
-            LOG.warn("[{}] could not resign the leader key ({}); it is freed when its lease ends: {}", name, why, e.getMessage());
+            if (e.unavailable() && h.remainingNanos(System.nanoTime()) > 0) {
+                held = h; // tried again on the next cycle (an etcd leader election, say); the lease ends anyway
+            }
+            LOG.warn("[{}] could not resign the leader key ({}); trying again, it is freed when its lease ends at the latest: {}",
+                    name, why, e.getMessage());
         }
     }
 
