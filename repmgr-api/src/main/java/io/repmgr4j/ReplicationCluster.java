@@ -374,6 +374,16 @@ public interface ReplicationCluster extends AutoCloseable {
         StandbySwitchover maxLag(long bytes);
 
         /**
+         * Keep the old primary stopped at least this long after it shut down before it starts
+         * again as a standby (default zero). Behind a load balancer that routes by health
+         * checks, set it to the time the balancer takes to mark a node down (HAProxy: fall ×
+         * inter, 1 s with Patroni-style {@code inter 500ms fall 2}), so that no client reaches
+         * the old primary as a standby, which would refuse its writes. The write gap does not
+         * grow: writes go to the new primary as soon as the balancer marks it up.
+         */
+        StandbySwitchover oldPrimaryRestartDelay(Duration delay);
+
+        /**
          * How long to wait for the target to stream and catch up before the stop, and for
          * nodes to stream from the new primary afterwards. Default 60 s.
          */

@@ -52,8 +52,12 @@ import java.util.OptionalLong;
  * {@code first_commit_after_writable_haproxy_failfast_ms}. {@code primary_endpoint_after_writable_ms}:
  * from writable to the new primary's {@code /primary} answering 200.
  *
- * <p>The virtual IP is not measured here (it needs network namespaces; see VipNamespaceTest).
- * Options: {@code --rounds N} (default 5).
+ * <p>Then, beside them in the same run, the same rounds with the built-in virtual IP
+ * ({@link VipRounds}: nodes in network namespaces, a writer through the VIP):
+ * {@code first_commit_after_writable_vip_ms} (median) and {@code vip_on_two_nodes_samples}
+ * (samples of every node's addresses that found the VIP on two nodes, goal 0); skipped,
+ * with a line saying why, without root, ip, iptables or arping.
+ * Options: {@code --rounds N} (default 5), {@code --vip-only} (only the virtual-IP rounds).
  */
 public final class RoutingLbBenchmark {
     private RoutingLbBenchmark() {
@@ -61,15 +65,29 @@ public final class RoutingLbBenchmark {
 
     public static void main(String[] args) throws Exception {
         int rounds = 5;
+        boolean vipOnly = false;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--rounds")) {
                 rounds = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--vip-only")) {
+                vipOnly = true;
             } else {
-                throw new IllegalArgumentException("unknown argument " + args[i] + " (only --rounds N)");
+                throw new IllegalArgumentException("unknown argument " + args[i] + " (options: --rounds N, --vip-only)");
             }
         }
         if (rounds < 1) {
             throw new IllegalArgumentException("--rounds must be 1 or more");
+        }
+        if (vipOnly) {
+            VipRounds.Result vip = VipRounds.run(rounds);
+            System.out.println();
+            System.out.println("vip_after_writable_runs_ms=" + vip.vipAfterWritableMs());
+            System.out.println("first_commit_after_writable_vip_runs_ms=" + vip.firstCommitAfterWritableMs());
+            System.out.println("vip_samples=" + vip.samples());
+            Stats.figure("readonly_rejections", vip.readOnlyRejections());
+            Stats.figure("first_commit_after_writable_vip_ms", Stats.median(vip.firstCommitAfterWritableMs()));
+            Stats.figure("vip_on_two_nodes_samples", vip.samplesOnTwo());
+            return;
         }
         List<Long> gaps = new ArrayList<>();
         List<Long> gapsFast = new ArrayList<>();
@@ -130,6 +148,12 @@ public final class RoutingLbBenchmark {
                 daemons.forEach(FailoverDaemon::close);
             }
         }
+        VipRounds.Result vip = null;
+        if (VipRounds.available()) {
+            vip = VipRounds.run(rounds);
+        } else {
+            System.out.println("virtual IP rounds skipped: they need root, ip, iptables and arping (bin/prereqs --for test)");
+        }
         System.out.println();
         System.out.println("settings=daemons: monitor 500 ms, reconnect_attempts=3 200 ms apart; haproxy: inter 500ms fall 2"
                 + " rise 1, httpchk GET /primary; writer every 10 ms through haproxy");
@@ -138,11 +162,21 @@ public final class RoutingLbBenchmark {
         System.out.println("primary_endpoint_after_writable_runs_ms=" + endpoint);
         System.out.println("first_commit_after_writable_haproxy_runs_ms=" + gaps);
         System.out.println("first_commit_after_writable_haproxy_failfast_runs_ms=" + gapsFast);
+        if (vip != null) {
+            System.out.println("vip_after_writable_runs_ms=" + vip.vipAfterWritableMs());
+            System.out.println("first_commit_after_writable_vip_runs_ms=" + vip.firstCommitAfterWritableMs());
+            System.out.println("vip_samples=" + vip.samples());
+            rejections += vip.readOnlyRejections();
+        }
         Stats.figure("readonly_rejections", rejections);
         Stats.figure("primary_endpoint_after_writable_ms", Stats.median(endpoint));
         Stats.figure("first_commit_after_writable_haproxy_failfast_ms", Stats.median(gapsFast));
         Stats.figure("first_commit_after_writable_haproxy_ms", Stats.median(gaps));
         Stats.figure("health_endpoint_p99_us", p99);
+        if (vip != null) {
+            Stats.figure("first_commit_after_writable_vip_ms", Stats.median(vip.firstCommitAfterWritableMs()));
+            Stats.figure("vip_on_two_nodes_samples", vip.samplesOnTwo());
+        }
     }
 
     private static NodeConfig config(PgServer s, Map<PgServer, Integer> ids) {

@@ -161,6 +161,23 @@ public final class SyncFailoverBenchmark {
                     .build();
         }
 
+        /** Rejoins the old primary; while the new primary's promotion still holds the topology lock, tries again. */
+        void rejoin(PgServer old) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (true) {
+                try {
+                    cluster.rejoin(config(old)).forceRewind(true).recoverCrashedNode(true).timeout(Duration.ofSeconds(120))
+                            .execute();
+                    return;
+                } catch (io.repmgr4j.ReplicationException e) {
+                    if (!e.getMessage().startsWith("another topology operation is in progress") || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    sleep(200);
+                }
+            }
+        }
+
         void startDaemons() {
             DaemonOptions fast = DaemonOptions.builder().monitorInterval(Duration.ofMillis(500))
                     .reconnectInterval(Duration.ofMillis(200)).build();
@@ -253,7 +270,7 @@ public final class SyncFailoverBenchmark {
             int lost = missing - lostSoFar;
             lostSoFar = missing;
             PgServer old = primary;
-            cluster.rejoin(config(old)).forceRewind(true).recoverCrashedNode(true).timeout(Duration.ofSeconds(120)).execute();
+            rejoin(old);
             winner.waitForStreaming(old, Duration.ofSeconds(60));
             primary = winner;
             primaryId = ids.get(winner);

@@ -144,7 +144,7 @@ final class DefaultReplicationCluster implements ReplicationCluster {
             @Override
             public NodeRecord execute() {
                 open();
-                return registration.registerStandby(node, upstream, force, wait);
+                return registration.registerStandby(node, upstream, force, wait, true);
             }
         };
     }

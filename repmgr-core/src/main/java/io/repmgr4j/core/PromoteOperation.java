@@ -130,16 +130,18 @@ final class PromoteOperation {
     }
 
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun) {
-        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, Optional.empty());
+        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, Optional.empty(), () -> { });
     }
 
     /**
      * {@link #run(int, boolean, boolean, Optional, boolean)}; with {@code probeCap}, the old
      * primary's probe and the lock's connections are bounded by it (a failover daemon that
-     * already found the old primary silent passes its check timeout).
+     * already found the old primary silent passes its check timeout). {@code onWritable} runs
+     * as soon as the server accepts writes, before the records are written (a daemon lets
+     * routing follow from then on); it must return fast and never throw.
      */
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun,
-                        Optional<Duration> probeCap) {
+                        Optional<Duration> probeCap, Runnable onWritable) {
         OperationRun run = new OperationRun(NAME, dryRun);
         List<NodeRecord> nodes = topo.nodes();
         NodeRecord[] node = new NodeRecord[1];
@@ -222,6 +224,9 @@ final class PromoteOperation {
             try {
                 run.step("promote " + n.describe() + " (pg_promote, waiting up to " + Topology.seconds(timeout) + ")",
                         () -> promoteAndWait(topo, n, timeout));
+                if (!dryRun) {
+                    onWritable.run();
+                }
             } catch (ReplicationException e) {
                 OperationReport report = run.report(false, OperationRun.describe(e));
                 topo.failureEvent(nodeId, Events.STANDBY_PROMOTE, e.getMessage());

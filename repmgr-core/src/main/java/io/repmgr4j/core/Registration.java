@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
 final class Registration {
     private static final Logger LOG = LoggerFactory.getLogger(Registration.class);
 
+    /** The longest a registration waits for the standbys to confirm a new synchronous setting. */
+    private static final Duration SYNC_BUDGET = Duration.ofSeconds(5);
+
     private final ClusterContext ctx;
 
     Registration(ClusterContext ctx) {
@@ -108,7 +111,14 @@ final class Registration {
         }
     }
 
-    NodeRecord registerStandby(NodeConfig config, OptionalInt upstreamId, boolean force, Optional<Duration> waitAttached) {
+    /**
+     * Registers a standby.
+     *
+     * @param configureSync whether to configure the primary's synchronous standbys afterwards
+     *                      when the library manages them (false: the caller runs that as a step of its own)
+     */
+    NodeRecord registerStandby(NodeConfig config, OptionalInt upstreamId, boolean force, Optional<Duration> waitAttached,
+                               boolean configureSync) {
         // bound to the handle only once registered: a refusal leaves the handle as it was
         ConnInfo target = config.conninfo();
         LOG.info("connecting to local node \"{}\" (ID: {})", config.nodeName(), config.nodeId());
@@ -163,6 +173,9 @@ final class Registration {
         ctx.bind(config);
         ctx.notifyListeners(stored);
         LOG.info("standby node \"{}\" (ID: {}) successfully registered", config.nodeName(), config.nodeId());
+        if (configureSync) {
+            SyncStep.afterMembershipChange(ctx, primary, SYNC_BUDGET);
+        }
         return record;
     }
 
@@ -247,6 +260,9 @@ final class Registration {
         });
         ctx.notifyListeners(stored);
         LOG.info("node {} unregistered", nodeId);
+        if (expected == NodeType.STANDBY) {
+            SyncStep.afterMembershipChange(ctx, primary, SYNC_BUDGET);
+        }
         return record;
     }
 

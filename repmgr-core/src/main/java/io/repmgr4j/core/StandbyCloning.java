@@ -78,6 +78,8 @@ final class StandbyCloning {
     private static final Pattern PROGRESS = Pattern.compile("^\\s*(\\d+)/(\\d+) kB");
     private static final long PROGRESS_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final Duration SLOT_DROP_TIMEOUT = Duration.ofSeconds(15);
+    /** The longest a clone waits for the standbys to confirm a new synchronous setting. */
+    private static final Duration SYNC_BUDGET = Duration.ofSeconds(5);
     /** Connection keywords pg_basebackup gets as -h/-p/-U or must not get at all. */
     private static final Set<String> NOT_PASSED = Set.of("host", "hostaddr", "port", "user", "password", "dbname",
             "application_name", "fallback_application_name", "target_session_attrs", "replication");
@@ -104,7 +106,8 @@ final class StandbyCloning {
     /** The plan plus everything a real run needs from the checks. */
     private record Prepared(OperationReport plan, NodeConfig node, CommandRunner runner, Optional<Upstream> upstream,
                             Optional<NodeRecord> upstreamRecord, Optional<Facts> facts, Optional<DirectoryState> target,
-                            Optional<String> slot, boolean createSlot, List<String> argv, String commandLine) {
+                            Optional<String> slot, boolean createSlot, List<String> argv, String commandLine,
+                            Optional<String> syncStep) {
     }
 
     OperationReport plan(CloneOptions o) {
@@ -171,6 +174,13 @@ final class StandbyCloning {
                 upstreamError = e;
             }
         }
+
+        // a registered standby is a synchronous candidate: when the library manages
+        // synchronous replication, the registration is followed by configuring the primary
+        Upstream syncSource = upstream;
+        CompletableFuture<Optional<String>> syncStep = o.register() && syncSource != null
+                ? async(() -> SyncStep.stepName(ctx, syncSource.conninfo(), "the primary"))
+                : CompletableFuture.completedFuture(Optional.empty());
 
         List<Check> checks = new ArrayList<>();
         Optional<Facts> facts = Optional.empty();
@@ -271,8 +281,14 @@ final class StandbyCloning {
         List<String> argv = upstream == null ? List.of() : basebackupArgv(o, control, upstream.conninfo(), slot);
         String commandLine = upstream == null ? "" : upstream.conninfo().maskIn(shellQuote(argv));
         boolean slotToCreate = createSlot;
+        Optional<String> syncStepName = Optional.empty();
+        try {
+            syncStepName = await(syncStep, bound);
+        } catch (ReplicationException e) {
+            // unreadable record: the primary's daemon configures the standbys
+        }
         List<Step> planned = steps(o, upstream, upstreamRecord, targetState, facts, slot, slotToCreate, commandLine, runner,
-                control).stream().map(name -> Step.of(name, Step.Status.PLANNED, null)).toList();
+                control, syncStepName).stream().map(name -> Step.of(name, Step.Status.PLANNED, null)).toList();
         long failed = checks.stream().filter(c -> !c.passed()).count();
         String summary = failed == 0 && upstream != null
                 ? "node \"" + node.nodeName() + "\" (ID: " + node.nodeId() + ") would be cloned from "
@@ -281,7 +297,7 @@ final class StandbyCloning {
         OperationReport plan = OperationReport.builder().operation(OPERATION).dryRun(true).checks(checks).steps(planned)
                 .successful(failed == 0).summary(summary).duration(Duration.ofNanos(System.nanoTime() - t0)).build();
         return new Prepared(plan, node, runner, Optional.ofNullable(upstream), upstreamRecord, facts, targetState, slot,
-                slotToCreate, argv, commandLine);
+                slotToCreate, argv, commandLine, syncStepName);
     }
 
     private Upstream resolveUpstream(CloneOptions o) {
@@ -502,7 +518,7 @@ final class StandbyCloning {
 
     private List<String> steps(CloneOptions o, Upstream up, Optional<NodeRecord> upRecord, Optional<DirectoryState> target,
                                Optional<Facts> facts, Optional<String> slot, boolean createSlot, String commandLine,
-                               CommandRunner runner, PgControl control) {
+                               CommandRunner runner, PgControl control, Optional<String> syncStep) {
         List<String> steps = new ArrayList<>();
         String dir = "\"" + o.node().dataDirectory() + "\"";
         String where = up == null ? "the upstream" : hostPort(up.conninfo());
@@ -535,6 +551,7 @@ final class StandbyCloning {
         if (o.register()) {
             steps.add("register node \"" + o.node().nodeName() + "\" (ID: " + o.node().nodeId() + ") as a standby of "
                     + upRecord.map(NodeRecord::describe).orElse(where));
+            syncStep.ifPresent(steps::add);
         }
         return steps;
     }
@@ -634,7 +651,8 @@ final class StandbyCloning {
             if (o.register()) {
                 int upId = p.upstreamRecord().orElseThrow().nodeId();
                 record = Optional.of(steps.run("register the standby",
-                        () -> registration.registerStandby(node, OptionalInt.of(upId), o.force(), Optional.empty())));
+                        () -> registration.registerStandby(node, OptionalInt.of(upId), o.force(), Optional.empty(), false)));
+                configureSync(p, steps, warnings);
             }
         } catch (ReplicationException e) {
             LOG.error("node \"{}\" (ID: {}) was cloned, then: {}", node.nodeName(), node.nodeId(), e.getMessage());
@@ -666,6 +684,19 @@ final class StandbyCloning {
                 .streaming(streaming)
                 .record(record)
                 .build();
+    }
+
+    /** The planned synchronous-standby step, when there is one; its failure is a warning, not the clone's failure. */
+    private void configureSync(Prepared p, StepRunner steps, List<String> warnings) {
+        if (p.syncStep().isEmpty()) {
+            return;
+        }
+        try {
+            steps.runDescribed(p.syncStep().get(), () -> SyncStep.apply(ctx, ctx.locatePrimary(), SYNC_BUDGET));
+        } catch (ReplicationException e) {
+            warnings.add("could not configure the synchronous standbys of the primary: " + OperationRun.describe(e)
+                    + "; its daemon keeps trying");
+        }
     }
 
     /**

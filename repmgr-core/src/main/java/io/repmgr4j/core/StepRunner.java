@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,11 +32,20 @@ final class StepRunner {
 
     /** Runs a step; a {@link ReplicationException} (or any runtime exception) marks it FAILED and propagates. */
     <T> T run(String name, Supplier<T> body) {
+        return run(name, body, v -> null);
+    }
+
+    /** Runs a step whose result says what it did: that sentence becomes the step's detail. */
+    String runDescribed(String name, Supplier<String> body) {
+        return run(name, body, v -> v);
+    }
+
+    private <T> T run(String name, Supplier<T> body, Function<T, String> detail) {
         long t0 = System.nanoTime();
         LOG.info("{}", name);
         try {
             T value = body.get();
-            record(name, Step.Status.DONE, t0, null);
+            record(name, Step.Status.DONE, t0, detail.apply(value));
             return value;
         } catch (ReplicationException e) {
             record(name, Step.Status.FAILED, t0, e.getMessage());

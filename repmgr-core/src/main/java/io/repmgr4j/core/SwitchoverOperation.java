@@ -8,6 +8,7 @@ import io.repmgr4j.NodeConfig;
 import io.repmgr4j.NodeRecord;
 import io.repmgr4j.NodeType;
 import io.repmgr4j.ReplicationException;
+import io.repmgr4j.VirtualIp;
 import io.repmgr4j.core.host.ControlData;
 import io.repmgr4j.core.host.PgControl;
 import io.repmgr4j.plan.OperationException;
@@ -54,7 +55,8 @@ final class SwitchoverOperation {
     static final Duration WAL_RECEIVE_TIMEOUT = Duration.ofSeconds(30);
 
     /** The switchover's options. */
-    record Options(boolean siblingsFollow, boolean forceRewind, boolean alwaysPromote, long maxLag, Duration timeout) {
+    record Options(boolean siblingsFollow, boolean forceRewind, boolean alwaysPromote, long maxLag, Duration timeout,
+                   Duration restartDelay) {
     }
 
     private final Topology topo;
@@ -84,6 +86,10 @@ final class SwitchoverOperation {
         Future<CommandResult> stop;
         Lsn shutdownCheckpoint;
         boolean promotionRequested;
+        /** When the old primary was seen stopped ({@link System#nanoTime()}). */
+        long stoppedAt;
+        /** The old primary's virtual IP, when this switchover removed it (put back if the switchover aborts). */
+        VirtualIp vipReleased;
         boolean promoted;
 
         State(OperationRun run, Options o) {
@@ -316,6 +322,12 @@ final class SwitchoverOperation {
         }));
         plan.add(new OperationRun.PlanStep("stop " + p + " (fast) and wait up to " + s.primaryConfig.shutdownCheckTimeout()
                 + " s (\"shutdown_check_timeout\") for a clean shutdown", () -> stopPrimary(s)));
+        VirtualIp.of(s.primaryConfig).ifPresent(v -> plan.add(new OperationRun.PlanStep("remove the virtual IP " + v.cidr()
+                + " on " + v.iface() + " from the host of " + p + ", before it starts again as a standby", () -> {
+            String done = vipHost(s.primary, v).release();
+            s.vipReleased = v;
+            return done;
+        })));
         plan.add(new OperationRun.PlanStep("wait until " + t + " has received the shutdown checkpoint of " + p,
                 () -> awaitShutdownCheckpoint(s)));
         plan.add(new OperationRun.PlanStep("promote " + t + " (pg_promote, waiting up to " + s.targetConfig.promoteCheckTimeout()
@@ -347,6 +359,7 @@ final class SwitchoverOperation {
                 LOG.debug("pg_controldata while the primary stops: {}", e.getMessage()); // a torn read; ask again
             }
             if (cd != null && cd.shutDownCleanly()) {
+                s.stoppedAt = System.nanoTime();
                 s.shutdownCheckpoint = cd.checkpointLocation();
                 return "current primary has been cleanly shut down at location " + s.shutdownCheckpoint
                         + " (" + polls + " checks)";
@@ -368,6 +381,7 @@ final class SwitchoverOperation {
                             "pg_controldata says \"" + now.clusterState() + "\": its last WAL may not have reached the target",
                             "find out why it crashed; alwaysPromote(true) promotes the target anyway (writes may be lost)");
                 }
+                s.stoppedAt = System.nanoTime();
                 s.run.warn(s.primary.describe() + " stopped without a clean shutdown (\"" + now.clusterState()
                         + "\"); promoting anyway (always promote): writes it made last may be lost");
                 return "stopped, not cleanly (\"" + now.clusterState() + "\")";
@@ -466,6 +480,11 @@ final class SwitchoverOperation {
         String restored;
         try {
             restored = s.run.step("bring " + s.primary.describe() + " back as the primary", () -> restorePrimary(s));
+            if (s.vipReleased != null) {
+                VirtualIp v = s.vipReleased;
+                s.run.step("put the virtual IP " + v.cidr() + " back on the host of " + s.primary.describe(),
+                        () -> vipHost(s.primary, v).take(false, () -> true));
+            }
         } catch (RuntimeException e) {
             throw fail(s, why, "the switchover failed (" + why.getMessage() + ") and " + s.primary.describe()
                     + " could not be brought back (" + e.getMessage() + "): the cluster has no writable primary",
@@ -546,6 +565,18 @@ final class SwitchoverOperation {
         String p = s.primary.describe();
         String t = s.target.describe();
         List<String> incomplete = new ArrayList<>();
+        VirtualIp.of(s.targetConfig).ifPresent(v -> {
+            // the daemons are paused: the switchover moves the address itself, at once; when it
+            // took it off the old primary just now, nobody else can hold it (no duplicate check)
+            boolean check = s.vipReleased == null || !s.vipReleased.address().equals(v.address());
+            try {
+                run.step("add the virtual IP " + v.cidr() + " on " + v.iface() + " to the host of " + t
+                        + " and announce it (gratuitous ARP)", () -> vipHost(s.target, v).take(check, () -> true));
+            } catch (RuntimeException e) {
+                run.warn("could not add the virtual IP to the host of " + t + ": " + e.getMessage()
+                        + "; its daemon adds it once it is unpaused");
+            }
+        });
         try {
             run.step("record " + t + " as primary and " + p + " as its standby (voting term + 1, standby_promote)",
                     () -> PromoteOperation.recordPromotion(topo, s.target, Optional.of(s.primary),
@@ -631,6 +662,10 @@ final class SwitchoverOperation {
                 report, null);
     }
 
+    private io.repmgr4j.core.host.VirtualIpHost vipHost(NodeRecord n, VirtualIp v) {
+        return new io.repmgr4j.core.host.VirtualIpHost(v, topo.ctx.runner(n.nodeId()), n.nodeName());
+    }
+
     /** The old primary rejoins as a standby of the new one (no node_rejoin event: the switchover writes its own). */
     private void demote(State s, NodeRecord newPrimary) {
         OperationRun run = s.run;
@@ -661,6 +696,16 @@ final class SwitchoverOperation {
             found.add(rejoin.checkAttach(a).detail());
             return String.join("; ", found);
         });
+        if (!s.o.restartDelay().isZero()) {
+            run.step("keep " + s.primary.describe() + " stopped until " + s.o.restartDelay().toMillis()
+                    + " ms after its shutdown (oldPrimaryRestartDelay: a load balancer marks it down meanwhile)", () -> {
+                long left = s.stoppedAt + s.o.restartDelay().toNanos() - System.nanoTime();
+                if (left > 0) {
+                    Topology.sleep(Duration.ofNanos(left), ErrorCode.SWITCHOVER_INCOMPLETE);
+                }
+                return left > 0 ? "waited " + left / 1_000_000 + " ms" : "already past";
+            });
+        }
         if (run.dryRun()) {
             run.step("write the recovery configuration of " + s.primary.describe() + ", start it and wait until it streams from "
                     + newPrimary.describe() + (s.o.forceRewind() ? " (pg_rewind first if needed)" : ""), () -> null);

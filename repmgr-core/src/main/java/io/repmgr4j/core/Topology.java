@@ -25,6 +25,8 @@ import java.util.function.Function;
 final class Topology {
     /** How often fast waits (shutdown, WAL receipt, promotion) poll. */
     static final Duration FAST_POLL = Duration.ofMillis(10);
+    /** How long after {@code pg_ctl start -W} a server not (yet) running is still taken as starting. */
+    static final Duration START_GRACE = Duration.ofSeconds(2);
     /** How often waits that run commands on a node's host poll. */
     static final Duration HOST_POLL = Duration.ofMillis(25);
     /** How often waits for a standby to stream poll. */
@@ -160,12 +162,21 @@ final class Topology {
         }
         long started = System.nanoTime();
         long deadline = started + timeout.toNanos();
+        boolean seenRunning = false;
         for (int attempt = 1; ; attempt++) {
             try (Connection c = ctx.connect(node.conninfo(), Duration.ofSeconds(2))) {
                 return;
             } catch (ReplicationException | SQLException e) {
                 boolean late = System.nanoTime() > deadline;
-                if (late || (attempt % 10 == 0 && !control.isRunning())) {
+                boolean stopped = false;
+                if (!late && attempt % 10 == 0) {
+                    // pg_ctl start -W returns before the postmaster writes postmaster.pid: on a busy
+                    // host "not running" means stopped only once it ran, or after a grace period
+                    boolean running = control.isRunning();
+                    seenRunning |= running;
+                    stopped = !running && (seenRunning || System.nanoTime() - started > START_GRACE.toNanos());
+                }
+                if (late || stopped) {
                     throw new ReplicationException(code, "the server of " + node.describe()
                             + (late ? " does not accept connections " + seconds(timeout) + " after its start" : " stopped while starting"),
                             control.serverLogTail(5).map(t -> "its server log ends with:\n" + t).orElse(e.getMessage()),

@@ -134,6 +134,18 @@ final class TopologyBuilders {
             private boolean alwaysPromote;
             private long maxLag = SwitchoverOperation.DEFAULT_MAX_LAG;
             private Duration timeout = SwitchoverOperation.DEFAULT_TIMEOUT;
+            private Duration restartDelay = Duration.ZERO;
+
+            @Override
+            public ReplicationCluster.StandbySwitchover oldPrimaryRestartDelay(Duration delay) {
+                Objects.requireNonNull(delay, "delay");
+                if (delay.isNegative() || delay.compareTo(Duration.ofMinutes(10)) > 0) {
+                    throw new IllegalArgumentException("oldPrimaryRestartDelay must be between 0 and 10 minutes, not " + delay
+                            + " (the time a load balancer takes to mark a node down, e.g. HAProxy's fall x inter)");
+                }
+                this.restartDelay = delay;
+                return this;
+            }
 
             @Override
             public ReplicationCluster.StandbySwitchover siblingsFollow(boolean siblingsFollow) {
@@ -169,7 +181,8 @@ final class TopologyBuilders {
             }
 
             private SwitchoverOperation.Options options() {
-                return new SwitchoverOperation.Options(siblingsFollow, forceRewind, alwaysPromote, maxLag, timeout);
+                return new SwitchoverOperation.Options(siblingsFollow, forceRewind, alwaysPromote, maxLag, timeout,
+                        restartDelay);
             }
 
             @Override

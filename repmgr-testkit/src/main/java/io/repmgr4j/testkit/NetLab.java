@@ -145,6 +145,30 @@ public final class NetLab implements AutoCloseable {
         return "10.231." + subnet + ".254";
     }
 
+    /**
+     * An address of the lab's subnet that no node or client has ({@code host}: 100 to 199),
+     * for a virtual IP.
+     */
+    public String spareAddress(int host) {
+        if (host < 100 || host > 199) {
+            throw new IllegalArgumentException("spare addresses are .100 to .199, not ." + host);
+        }
+        return "10.231." + subnet + "." + host;
+    }
+
+    /**
+     * Makes TCP connections to {@code address:port} that reach node {@code n} go to its
+     * server's {@code toPort} on its own address (a DNAT rule in its namespace): with a
+     * virtual IP, every node then answers on the same port, whichever holds the address.
+     * The rule goes with the namespace when the lab closes.
+     */
+    public synchronized void forward(NetNode n, String address, int port, int toPort) {
+        checkOpen();
+        run(List.of("ip", "netns", "exec", n.netns(), "iptables", "-w", "5", "-t", "nat", "-I", "PREROUTING",
+                "-d", address + "/32", "-p", "tcp", "--dport", Integer.toString(port), "-j", "DNAT",
+                "--to-destination", n.address() + ":" + toPort));
+    }
+
     /** The lab's subnet in CIDR notation. */
     public String subnet() {
         return "10.231." + subnet + ".0/24";

@@ -46,6 +46,14 @@ public final class NetNode {
     }
 
     /**
+     * A command runner for this host's network: programs run inside the namespace as the
+     * JVM's user (root), as a daemon runs {@code ip} and {@code arping} to move a virtual IP.
+     */
+    public io.repmgr4j.spi.CommandRunner networkRunner() {
+        return new NetnsRunner(netns, null);
+    }
+
+    /**
      * Starts a new primary server in this namespace, listening on {@link #address()}, with
      * pg_hba.conf admitting the lab's subnet; {@code options} may add settings, a password,
      * an OS user (not the name: that is {@code serverName}).

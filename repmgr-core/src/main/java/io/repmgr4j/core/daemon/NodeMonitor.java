@@ -1035,6 +1035,7 @@ final class NodeMonitor implements Runnable {
                         degrade(why, false);
                         return;
                     }
+                    catchUpBeforePromotion(selfP, sibs);
                     promoteSelf(failed);
                     return;
                 }
@@ -1190,16 +1191,55 @@ final class NodeMonitor implements Runnable {
         return new WaitResult(Optional.empty(), false);
     }
 
+    /**
+     * Before promoting: when a sibling received more WAL than this node (an asynchronous
+     * standby ahead of the synchronous one the record lets win, say), fetch it from that
+     * sibling first, so that nothing any standby received is lost with the old timeline and
+     * the siblings can follow without pg_rewind. Bounded; on failure the promotion goes on
+     * (the sibling then needs a rejoin, as without this step).
+     */
+    private void catchUpBeforePromotion(Election.Participant selfP, List<Election.Participant> sibs) {
+        RecoveryProgress now = readLocal();
+        Optional<Lsn> mine = now == null ? selfP.lsn() : now.electionLsn();
+        Optional<Election.Participant> ahead = sibs.stream()
+                .filter(p -> p.visible() && p.type() == NodeType.STANDBY && p.inRecovery().equals(Optional.of(true)))
+                .filter(p -> p.lsn().isPresent() && (mine.isEmpty() || p.lsn().get().compareTo(mine.get()) > 0))
+                .max(java.util.Comparator.comparing(p -> p.lsn().get()));
+        if (ahead.isEmpty()) {
+            return;
+        }
+        Election.Participant from = ahead.get();
+        Optional<NodeRecord> rec = node(from.nodeId());
+        if (rec.isEmpty()) {
+            return;
+        }
+        Duration budget = s.monitorInterval().multipliedBy(2);
+        budget = budget.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1)
+                : budget.compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5) : budget;
+        LOG.info("[{}] {} received WAL up to {}, this node only up to {}: fetching the rest from it before promoting",
+                self.nodeName(), from.describe(), from.lsn().get(), mine.map(Lsn::toString).orElse("nothing"));
+        try {
+            LOG.info("[{}] {}", self.nodeName(), access.topology().catchUp(self, rec.get(), from.lsn().get(), budget));
+        } catch (ReplicationException e) {
+            LOG.warn("[{}] could not fetch the missing WAL from {} ({}); promoting without it: that standby will need a"
+                    + " rejoin", self.nodeName(), from.describe(), e.getMessage() + e.detail().map(d -> ": " + d).orElse(""));
+        }
+    }
+
     private void promoteSelf(NodeRecord failed) {
         closeSiblingLinks();
         resumeReplay();
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
-            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly);
+            // the promotion checked that the old primary is down (and, on a partition, waited for its
+            // fence): routing may follow as soon as the server accepts writes, not only once the
+            // records are written
+            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly,
+                    () -> confirmPrimary(true, "promoted by its daemon"));
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
-            confirmPrimary(true, "promoted by its daemon"); // the promotion checked the old primary is down; routing may follow now
         } catch (ReplicationException e) {
+            confirmPrimary(false, "its promotion failed"); // confirmed again by the loop once recorded as the primary
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
                     + e.getMessage() + e.detail().map(d -> ": " + d).orElse(""), EventSink.Context.NONE);
             if (consensus != null) {

@@ -77,6 +77,17 @@ final class RoleCommands implements TopologyActions {
     }
 
     @Override
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap, EventListener events,
+                        Runnable onWritable) {
+        if (self.promoteCommand().isEmpty()) {
+            builtIn.promote(self, failedPrimary, timeout, probeCap, events, onWritable);
+            return;
+        }
+        promote(self, failedPrimary, timeout, events);
+        onWritable.run();
+    }
+
+    @Override
     public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
         if (self.promoteCommand().isEmpty()) {
             builtIn.promote(self, failedPrimary, timeout, events);
@@ -106,6 +117,11 @@ final class RoleCommands implements TopologyActions {
         } catch (ReplicationException e) {
             LOG.warn("[{}] promoted by promote_command, but could not update its record: {}", self.nodeName(), e.getMessage());
         }
+    }
+
+    @Override
+    public String catchUp(NodeConfig self, NodeRecord from, io.repmgr4j.Lsn target, Duration timeout) {
+        return builtIn.catchUp(self, from, target, timeout);
     }
 
     @Override

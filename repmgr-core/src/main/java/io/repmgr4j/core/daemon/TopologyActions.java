@@ -27,11 +27,13 @@ public interface TopologyActions {
      * {@link #promote(NodeConfig, NodeRecord, Duration, EventListener)}, with the old
      * primary's probe and the lock's connections bounded by {@code probeCap} (the daemon has
      * just found the old primary silent; waiting out a full connect timeout on it again only
-     * delays the failover).
+     * delays the failover). {@code onWritable} runs as soon as the server accepts writes,
+     * before the records are written; it must return fast and never throw.
      */
     default void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
-                         EventListener events) {
+                         EventListener events, Runnable onWritable) {
         promote(self, failedPrimary, timeout, events);
+        onWritable.run();
     }
 
     /**
@@ -42,4 +44,17 @@ public interface TopologyActions {
      *     stream from the new upstream within {@code timeout}
      */
     void follow(NodeConfig self, NodeRecord newUpstream, Duration timeout, EventListener events);
+
+    /**
+     * Before a promotion: makes the standby {@code self} stream from its sibling
+     * {@code from} (a standby of the same failed primary) until it has received WAL up to
+     * {@code target}, so that the node promoted holds everything any standby received and
+     * its siblings can follow it without pg_rewind. Changes no node record and writes no
+     * event; the promotion that follows replaces the upstream setting anyway.
+     *
+     * @return what was done, in a sentence
+     * @throws io.repmgr4j.ReplicationException when {@code target} was not reached within
+     *     {@code timeout} or the server cannot change its upstream without a restart
+     */
+    String catchUp(NodeConfig self, NodeRecord from, io.repmgr4j.Lsn target, Duration timeout);
 }

@@ -85,6 +85,53 @@ class SyncElectionTest {
     }
 
     @Test
+    void aSyncStandbyBehindAnAsynchronousSiblingFetchesTheRestFromItBeforePromoting() throws Exception {
+        startSet(100, 50);
+        PgServer pg1 = set.server("pg1");
+        PgServer pg2 = set.server("pg2");
+        PgServer pg3 = set.server("pg3");
+        cluster.synchronousReplication().mode(SyncMode.PRIORITY).candidate("pg3", false).apply();
+        startDaemons(100, 50);
+        await("pg2 synchronous", Duration.ofSeconds(20), () -> SyncTestSupport.settled(pg1, SynchronousRecord.Kind.PRIORITY, 1));
+        assertThat(SyncTestSupport.syncStates(pg1)).containsExactly("pg2=sync", "pg3=async");
+        // hold pg1's WAL sender to pg2, so that WAL written without waiting for pg2 reaches only pg3
+        long sender = pg1.query("SELECT pid FROM pg_stat_replication WHERE application_name = 'pg2'", Integer.class);
+        signal("STOP", sender);
+        boolean killed = false;
+        try {
+            try (java.sql.Connection c = pg1.connect(); java.sql.Statement st = c.createStatement()) {
+                st.execute("SET synchronous_commit = local");
+                st.execute("CREATE TABLE only_on_pg3 AS SELECT g AS i FROM generate_series(1, 1000) g");
+            }
+            await("pg3 to replay the table", Duration.ofSeconds(20),
+                    () -> pg3.query("SELECT count(*) FROM pg_class WHERE relname = 'only_on_pg3'", Long.class) == 1L);
+            assertThat(pg2.query("SELECT count(*) FROM pg_class WHERE relname = 'only_on_pg3'", Long.class)).isZero();
+            pg1.kill9();
+            killed = true;
+        } finally {
+            // the held sender would keep pg2's connection open; once the postmaster is gone it may go
+            signal(killed ? "KILL" : "CONT", sender);
+        }
+        await("a new primary", Duration.ofSeconds(30), () -> SyncTestSupport.writable(pg2) || SyncTestSupport.writable(pg3));
+        assertThat(SyncTestSupport.writable(pg2)).as("the recorded synchronous standby pg2 is promoted").isTrue();
+        // it fetched from pg3 what only pg3 had received, so pg3 follows it without diverging
+        assertThat(pg2.query("SELECT count(*) FROM only_on_pg3", Long.class)).isEqualTo(1000L);
+        await("pg3 streaming from pg2", Duration.ofSeconds(30), () -> pg2.query(
+                "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg3' AND state = 'streaming'",
+                Long.class) == 1L);
+        await("pg3's follow event", Duration.ofSeconds(10), () -> recorder.has(DaemonEvents.REPMGRD_FAILOVER_FOLLOW));
+        assertThat(recorder.events).filteredOn(e -> e.event().equals(DaemonEvents.REPMGRD_FAILOVER_FOLLOW))
+                .allSatisfy(e -> assertThat(e.successful()).as(e.details().orElse("")).isTrue());
+    }
+
+    private static void signal(String sig, long pid) throws Exception {
+        Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid)).redirectErrorStream(true).start();
+        if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new AssertionError("kill -" + sig + " " + pid + " failed: " + new String(p.getInputStream().readAllBytes()));
+        }
+    }
+
+    @Test
     void quorumWithTooFewVotersDoesNotPromoteAndSaysWhy() {
         startSet(100, 100);
         PgServer pg1 = set.server("pg1");
