@@ -60,7 +60,9 @@ class EtcdFailoverTest {
                 ConsensusConfig consensus = ConsensusConfig.builder()
                         .endpoints(Arrays.stream(etcd.endpoints().split(",")).map(URI::create).toList())
                         .ttl(TTL).timeout(CALL_TIMEOUT).build();
-                store = ConsensusStore.open(consensus);
+                // the test's own reads: a longer timeout than the daemons' (a loaded machine), never campaigning
+                store = ConsensusStore.open(ConsensusConfig.builder().from(consensus).ttl(Duration.ofSeconds(10))
+                        .timeout(Duration.ofSeconds(3)).build());
                 cluster.registerPrimary(config(1, set.server("pg1"), 100)).execute();
                 cluster.registerStandby(config(2, set.server("pg2"), 80)).waitUntilAttached(Duration.ofSeconds(30)).execute();
                 cluster.registerStandby(config(3, set.server("pg3"), 20)).waitUntilAttached(Duration.ofSeconds(30)).execute();
@@ -71,8 +73,13 @@ class EtcdFailoverTest {
                     daemons.add(cluster.daemon(config(id, set.server("pg" + id), priority), options)
                             .addListener(recorder).addListener(clock).start());
                 }
-                await("pg1 to hold the leader key", Duration.ofSeconds(30),
-                        () -> store.leader().map(l -> l.name().equals("pg1")).orElse(false));
+                await("pg1 to hold the leader key", Duration.ofSeconds(30), () -> {
+                    try {
+                        return store.leader().map(l -> l.name().equals("pg1")).orElse(false);
+                    } catch (io.repmgr4j.spi.ConsensusException e) {
+                        return false; // the first calls may be slow: ask again
+                    }
+                });
                 await("the standbys' daemons monitoring", Duration.ofSeconds(10),
                         () -> daemons.get(1).status().upstreamLastSeen().isPresent()
                                 && daemons.get(2).status().upstreamLastSeen().isPresent());
