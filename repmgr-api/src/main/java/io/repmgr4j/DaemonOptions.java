@@ -82,6 +82,12 @@ public abstract class DaemonOptions {
     /** Serve HTTP health endpoints here (replaces the node's {@code http_*} settings). Default: the node's, else off. */
     public abstract Optional<HttpEndpoint> http();
 
+    /**
+     * Replaces the node's {@code consensus = etcd} settings ({@link NodeConfig#consensus()}):
+     * the store that decides who may be primary; needs module {@code repmgr-etcd}.
+     */
+    public abstract Optional<ConsensusConfig> consensus();
+
     /** What {@code /metrics} of the HTTP endpoint serves (the {@code repmgr-metrics} module gives one). */
     public abstract Optional<io.repmgr4j.spi.MetricsText> metrics();
 

@@ -76,6 +76,15 @@ public abstract class NodeConfig {
     public abstract Optional<HttpEndpoint> http();
 
     /**
+     * repmgr4j's {@code consensus = etcd} with {@code etcd_endpoints}, {@code etcd_prefix},
+     * {@code etcd_cluster}, {@code etcd_ttl}, {@code etcd_timeout}, {@code etcd_user},
+     * {@code etcd_password}, {@code etcd_ca_file}, {@code etcd_cert_file},
+     * {@code etcd_key_file}: the store that decides who may be primary. Empty
+     * ({@code consensus = peers}, the default): the daemons' peer voting decides.
+     */
+    public abstract Optional<ConsensusConfig> consensus();
+
+    /**
      * repmgr4j's {@code vip}: a virtual IPv4 address with its prefix ({@code 10.0.0.100/24})
      * that the daemon adds to {@link #vipInterface()} while this node is the legitimate
      * primary and removes when it stops being it.

@@ -522,6 +522,9 @@ final class Workspace {
                     if (SshServer.killDaemon(dir)) {
                         LOG.info("killed an sshd left running in {}", dir);
                     }
+                    if (EtcdCluster.killLeftovers(dir)) {
+                        LOG.info("killed etcd members left running in {}", dir);
+                    }
                     deleteTree(dir);
                     removed++;
                 } catch (RuntimeException e) {

@@ -67,7 +67,11 @@ import org.slf4j.LoggerFactory;
  * {@code http_port}, {@code http_user}, {@code http_password}, {@code http_keystore},
  * {@code http_keystore_password} (the daemon's health endpoints, see
  * {@link io.repmgr4j.HttpEndpoint}; on when {@code http_port} is set), {@code vip} and
- * {@code vip_interface} (see {@link io.repmgr4j.VirtualIp}). Booleans are {@code true/false},
+ * {@code vip_interface} (see {@link io.repmgr4j.VirtualIp}); {@code consensus} (peers|etcd),
+ * {@code etcd_endpoints} (comma-separated URLs), {@code etcd_prefix}, {@code etcd_cluster},
+ * {@code etcd_ttl} (seconds), {@code etcd_timeout} (milliseconds), {@code etcd_user},
+ * {@code etcd_password}, {@code etcd_ca_file}, {@code etcd_cert_file}, {@code etcd_key_file}
+ * (see {@link io.repmgr4j.ConsensusConfig}; the etcd_* keys only with {@code consensus = etcd}). Booleans are {@code true/false},
  * {@code on/off}, {@code yes/no} or {@code 1/0}, any case. Other keys that repmgr 5.x knows are accepted and ignored
  * without a word; unknown keys are ignored with a warning, as are repeated keys (the
  * last one wins).
@@ -162,6 +166,10 @@ public final class RepmgrConf {
     static final Set<String> HTTP_KEYS = Set.of("http_listen_address", "http_port", "http_user", "http_password",
             "http_keystore", "http_keystore_password", "vip", "vip_interface");
 
+    /** repmgr4j's own keys for the consensus store ({@code consensus = etcd}, see {@link io.repmgr4j.ConsensusConfig}). */
+    static final Set<String> CONSENSUS_KEYS = Set.of("consensus", "etcd_endpoints", "etcd_prefix", "etcd_cluster", "etcd_ttl",
+            "etcd_timeout", "etcd_user", "etcd_password", "etcd_ca_file", "etcd_cert_file", "etcd_key_file");
+
     /** A parsed configuration and the warnings found while reading it. Immutable; thread-safe. */
     public record Result(NodeConfig config, List<String> warnings) {
         public Result {
@@ -244,7 +252,7 @@ public final class RepmgrConf {
                 throw src.bad("\"" + it.key + "\" in " + src.at(it.line) + " is not supported",
                         "repmgr4j reads a single repmgr.conf", "copy the included settings into " + sourceName);
             }
-            if (!KNOWN.contains(it.key) && !HTTP_KEYS.contains(it.key)) {
+            if (!KNOWN.contains(it.key) && !HTTP_KEYS.contains(it.key) && !CONSENSUS_KEYS.contains(it.key)) {
                 if (DEPRECATED.containsKey(it.key)) {
                     warnings.add(src.mask(DEPRECATED.get(it.key) + " (" + src.at(it.line) + ")"));
                 } else if (!IGNORED.contains(it.key) && !it.key.startsWith(IGNORED_PREFIX)) {
@@ -269,6 +277,10 @@ public final class RepmgrConf {
         var b = NodeConfig.builder(); // the builder's class is not public: no name for it here
         var http = io.repmgr4j.HttpEndpoint.builder();
         Set<String> httpSet = new java.util.TreeSet<>();
+        var etcd = io.repmgr4j.ConsensusConfig.builder();
+        Set<String> etcdSet = new java.util.TreeSet<>();
+        String consensus = "peers";
+        Item consensusItem = null;
         List<Item> inFileOrder = new ArrayList<>(items.values());
         inFileOrder.sort(Comparator.comparingInt(Item::line));
         for (Item it : inFileOrder) {
@@ -320,11 +332,40 @@ public final class RepmgrConf {
                 case "http_keystore_password" -> it.ifSet(http::keystorePassword);
                 case "vip" -> it.ifSet(b::vip);
                 case "vip_interface" -> it.ifSet(b::vipInterface);
+                case "consensus" -> {
+                    consensus = it.oneOfNames(List.of("peers", "etcd"));
+                    consensusItem = it;
+                }
+                case "etcd_endpoints" -> it.ifSet(v -> etcd.endpoints(it.uris(v)));
+                case "etcd_prefix" -> it.ifSet(etcd::prefix);
+                case "etcd_cluster" -> it.ifSet(etcd::cluster);
+                case "etcd_ttl" -> etcd.ttl(java.time.Duration.ofSeconds(it.integer(2)));
+                case "etcd_timeout" -> etcd.timeout(java.time.Duration.ofMillis(it.integer(1)));
+                case "etcd_user" -> it.ifSet(etcd::user);
+                case "etcd_password" -> it.ifSet(etcd::password);
+                case "etcd_ca_file" -> it.ifSet(v -> etcd.caFile(java.nio.file.Path.of(v)));
+                case "etcd_cert_file" -> it.ifSet(v -> etcd.certFile(java.nio.file.Path.of(v)));
+                case "etcd_key_file" -> it.ifSet(v -> etcd.keyFile(java.nio.file.Path.of(v)));
                 default -> throw new IllegalStateException("no setter for known key " + it.key);
             }
             if (HTTP_KEYS.contains(it.key) && it.key.startsWith("http_")) {
                 httpSet.add(it.key);
             }
+            if (it.key.startsWith("etcd_")) {
+                etcdSet.add(it.key);
+            }
+        }
+        if (consensus.equals("etcd")) {
+            try {
+                b.consensus(etcd.build());
+            } catch (ReplicationException e) {
+                throw src.bad(e.getMessage() + " (consensus = etcd in " + src.at(consensusItem.line) + ")",
+                        e.detail().orElse(null), e.hint().orElse(null));
+            }
+        } else if (!etcdSet.isEmpty()) {
+            throw src.bad(String.join(", ", etcdSet) + " set, but consensus is \"peers\"", "the etcd_* keys configure"
+                    + " the etcd consensus store, used with consensus = etcd", "add consensus = etcd, or remove "
+                    + String.join(", ", etcdSet));
         }
         if (!httpSet.isEmpty()) {
             if (!httpSet.contains("http_port")) {
@@ -442,6 +483,32 @@ public final class RepmgrConf {
             }
             throw invalid("allowed values for \"" + key + "\": " + Arrays.stream(type.getEnumConstants())
                     .map(e -> e.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", ")));
+        }
+
+        String oneOfNames(List<String> names) {
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            if (!names.contains(v)) {
+                throw invalid("allowed values for \"" + key + "\": " + String.join(", ", names));
+            }
+            return v;
+        }
+
+        /** A comma-separated list of URLs (etcd_endpoints). */
+        List<java.net.URI> uris(String v) {
+            List<java.net.URI> out = new ArrayList<>();
+            for (String part : v.split(",")) {
+                String p = part.trim();
+                if (p.isEmpty()) {
+                    continue;
+                }
+                try {
+                    out.add(new java.net.URI(p));
+                } catch (java.net.URISyntaxException e) {
+                    throw invalid("\"" + key + "\" lists URLs such as http://10.0.0.1:2379, comma-separated; \"" + p
+                            + "\" is not one");
+                }
+            }
+            return out;
         }
 
         String maxLength(String v, int max) {
@@ -642,6 +709,10 @@ public final class RepmgrConf {
                     } catch (ReplicationException ignored) {
                         // reported when the value is used
                     }
+                } else if ((it.key.equals("etcd_password") || it.key.equals("http_password")) && it.value.length() >= 3) {
+                    String secret = it.value;
+                    UnaryOperator<String> previous = masker;
+                    masker = s -> previous.apply(s).replace(secret, ConnInfo.MASK);
                 }
             }
         }

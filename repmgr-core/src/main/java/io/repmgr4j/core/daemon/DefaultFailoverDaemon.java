@@ -86,6 +86,7 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
             mon.set(m);
             healthPoller = new HealthPoller(config, access, settings.checkTimeout());
             try {
+                useConsensus(m);
                 startHttp(settings, m);
                 m.startup();
             } catch (RuntimeException e) {
@@ -115,6 +116,21 @@ final class DefaultFailoverDaemon implements FailoverDaemon {
     public java.util.Optional<io.repmgr4j.NodeHealth> health() {
         HealthPoller p = healthPoller;
         return p == null || state != DaemonState.RUNNING ? java.util.Optional.empty() : p.current();
+    }
+
+    /** consensus = etcd (DaemonOptions.consensus, else the node's): the monitor holds the leader key besides the peer rules. */
+    private void useConsensus(NodeMonitor m) {
+        java.util.Optional<io.repmgr4j.ConsensusConfig> cc = options.consensus().or(config::consensus);
+        if (cc.isEmpty()) {
+            return;
+        }
+        io.repmgr4j.spi.ConsensusStore store = io.repmgr4j.spi.ConsensusStore.open(cc.get());
+        try {
+            m.useConsensus(new LeaderLease(store, config.nodeName(), config.conninfo(), cc.get().timeout(), threadName + "-lease"));
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
     }
 
     /** Starts the HTTP health endpoints when configured (DaemonOptions.http, else the node's http_* settings). */

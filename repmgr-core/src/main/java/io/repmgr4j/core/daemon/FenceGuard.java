@@ -294,6 +294,23 @@ final class FenceGuard implements AutoCloseable {
         applyFence("isolated: " + reason, term.getAsInt());
     }
 
+    /** A consensus store's lift condition (the leader key taken again); null: none. */
+    private volatile BooleanSupplier consensusLift;
+
+    /** With a consensus store: a readonly fence is lifted only when {@code mayLift} says so as well. */
+    void useConsensusLift(BooleanSupplier mayLift) {
+        this.consensusLift = mayLift;
+    }
+
+    /** The consensus store says this node must not accept writes (lease lost or about to end, key held by another): fence now. */
+    synchronized void fenceForConsensus(String reason) {
+        if (fenced.isPresent()) {
+            return;
+        }
+        isolated = true;
+        applyFence("consensus: " + reason, term.getAsInt());
+    }
+
     /** This node runs as a writable primary but another node is the current one: fence now (idempotent). */
     synchronized void fenceStale(String details) {
         if (fenced.isPresent() || staleDone) {
@@ -388,6 +405,10 @@ final class FenceGuard implements AutoCloseable {
                         self.nodeName(), String.join("; ", blockers));
             }
             return;
+        }
+        BooleanSupplier gate = consensusLift;
+        if (gate != null && !gate.getAsBoolean()) {
+            return; // consensus: the leader key is not this node's
         }
         Fence.Result r = fence.lift();
         sink.record(DaemonEvents.PRIMARY_FENCE_LIFTED, r.done(), describeSelf() + ": " + r.details()

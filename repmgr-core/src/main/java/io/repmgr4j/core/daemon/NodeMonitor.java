@@ -137,6 +137,8 @@ final class NodeMonitor implements Runnable {
     private FenceGuard guard;
     /** The witness's metadata copy, made when this node is registered as a witness. */
     private WitnessSync witness;
+    /** consensus = etcd: the leader key under a lease (null with the built-in peer voting); set before {@link #startup()}. */
+    private LeaderLease consensus;
 
     NodeMonitor(DaemonSettings s, ClusterAccess access, EventSink sink, Optional<FencingHook> fencing,
                 ExecutorService probePool) {
@@ -162,6 +164,11 @@ final class NodeMonitor implements Runnable {
 
     private ConnInfo named(ConnInfo c) {
         return io.repmgr4j.core.sync.SyncConnections.localCommit(c.with("application_name", appName));
+    }
+
+    /** Uses a consensus store's leader key ({@link LeaderLease}) besides the peer rules; call before {@link #startup()}. */
+    void useConsensus(LeaderLease lease) {
+        this.consensus = lease;
     }
 
     /** Sets up the split-brain safety ({@link FenceGuard}) with these settings; call before {@link #startup()}. */
@@ -215,6 +222,11 @@ final class NodeMonitor implements Runnable {
         installDaemonState(prog);
         guard.onStart(localRole);
         LOG.info("[{}] split-brain safety: {}", self.nodeName(), guard.figures());
+        if (consensus != null) { // consensus hook: the leader key's renewal thread
+            guard.useConsensusLift(consensus::mayLift);
+            LOG.info("[{}] consensus: {}", self.nodeName(), consensus.figures());
+            consensus.start(guard);
+        }
         String details;
         if (localRole == NodeType.PRIMARY) {
             children.reset(false);
@@ -271,6 +283,9 @@ final class NodeMonitor implements Runnable {
     }
 
     void closeConnections() {
+        if (consensus != null) {
+            consensus.close();
+        }
         if (guard != null) {
             guard.close();
         }
@@ -366,6 +381,9 @@ final class NodeMonitor implements Runnable {
             publish();
             return;
         }
+        if (consensus != null) { // consensus hook: a writable, unfenced primary holds the leader key
+            consensus.observe(!prog.inRecovery() && !guard.fenced());
+        }
         if (guard.onCycle(prog)) {
             mode = DaemonMode.FENCED;
             confirmPrimary(false, "fenced");
@@ -429,6 +447,9 @@ final class NodeMonitor implements Runnable {
                 sink.record(DaemonEvents.REPMGRD_LOCAL_DISCONNECT, true, "unable to connect to local node", EventSink.Context.NONE);
             }
             guard.onLocalDown(roleBeforeLocalDown == NodeType.PRIMARY, () -> findRunningPrimary(0));
+            if (consensus != null) { // consensus hook: a dead primary resigns the key at once
+                consensus.onLocalDown(roleBeforeLocalDown == NodeType.PRIMARY);
+            }
             flushEvents();
             return null;
         }
@@ -787,6 +808,8 @@ final class NodeMonitor implements Runnable {
             followNewPrimary(primary.get());
         } else if (syncElection.blockedReason() != null && failed.type() == NodeType.PRIMARY) {
             failover(failed); // the synchronous record blocked the last try: keep trying
+        } else if (consensus != null && consensus.blockedReason() != null && failed.type() == NodeType.PRIMARY) {
+            failover(failed); // consensus hook: the leader key was not free the last time: keep trying
         }
     }
 
@@ -1017,6 +1040,18 @@ final class NodeMonitor implements Runnable {
                 Claim claim = claim(failed, siblings);
                 LOG.debug("[{}] claim: {} after {} ms", self.nodeName(), claim, (System.nanoTime() - c0) / 1_000_000);
                 if (claim == Claim.GRANTED) {
+                    if (consensus != null && !consensus.takeForPromotion(() -> available(failed), this::pauseFor)) {
+                        // consensus hook: no promotion without the leader key
+                        String why = consensus.blockedReason();
+                        if (why == null) {
+                            LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
+                            upstreamSeen(failed, null);
+                            return;
+                        }
+                        sink.record(DaemonEvents.REPMGRD_FAILOVER_ABORTED, false, "no promotion: " + why, EventSink.Context.NONE);
+                        degrade(why, false);
+                        return;
+                    }
                     catchUpBeforePromotion(selfP, sibs);
                     promoteSelf(failed);
                     return;
@@ -1224,6 +1259,9 @@ final class NodeMonitor implements Runnable {
             confirmPrimary(false, "its promotion failed"); // confirmed again by the loop once recorded as the primary
             sink.record(DaemonEvents.REPMGRD_PROMOTE_ERROR, false, "promotion of " + describeSelf() + " failed: "
                     + e.getMessage() + e.detail().map(d -> ": " + d).orElse(""), EventSink.Context.NONE);
+            if (consensus != null) {
+                consensus.promotionFailed(); // consensus hook
+            }
             degrade("promotion failed", false);
             return;
         }
