@@ -47,11 +47,18 @@ final class DaemonTopologyActions implements TopologyActions {
 
     @Override
     public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap, EventListener events) {
+        promote(self, failedPrimary, timeout, probeCap, null, events);
+    }
+
+    @Override
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
+                        Duration oldPrimaryCap, EventListener events) {
         ctx.bind(self);
         // the daemon found the old primary gone: read the metadata from this standby's own copy
         // first, instead of waiting out a connect timeout on a silent old primary
         ctx.rememberPrimary(self.conninfo());
-        promote.run(self.nodeId(), false, false, Optional.of(timeout), false, Optional.ofNullable(probeCap));
+        promote.run(self.nodeId(), false, false, Optional.of(timeout), false, Optional.ofNullable(probeCap),
+                Optional.ofNullable(oldPrimaryCap));
         latest(self.conninfo(), self.nodeId(), Events.STANDBY_PROMOTE).ifPresent(events::onEvent);
     }
 

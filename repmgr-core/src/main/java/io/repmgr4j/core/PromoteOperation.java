@@ -140,6 +140,17 @@ final class PromoteOperation {
      */
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun,
                         Optional<Duration> probeCap) {
+        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, probeCap, Optional.empty());
+    }
+
+    /**
+     * {@link #run(int, boolean, boolean, Optional, boolean, Optional)}; with {@code oldPrimaryCap}
+     * (and a {@code probeCap}), the old primaries' probe and lock connection are bounded by it
+     * instead: a failover daemon that has just waited out its fence hold and found the old
+     * primary silent under its full check timeout does not wait that timeout out once more.
+     */
+    OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun,
+                        Optional<Duration> probeCap, Optional<Duration> oldPrimaryCap) {
         OperationRun run = new OperationRun(NAME, dryRun);
         List<NodeRecord> nodes = topo.nodes();
         NodeRecord[] node = new NodeRecord[1];
@@ -162,11 +173,16 @@ final class PromoteOperation {
             });
             run.check("the registered primary is not running", () -> {
                 // the lock is taken meanwhile: an unreachable old primary then costs one connect timeout, not two
-                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
-                        probeCap);
                 oldPrimaries.addAll(Topology.activePrimaries(nodes, nodeId));
-                List<String> running = oldPrimaries.stream().filter(p -> probeCap.isPresent()
-                                ? topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get()) : topo.ctx.isRunningPrimary(p.conninfo()))
+                Optional<Duration> oldCap = oldPrimaryCap.isPresent() && probeCap.isPresent() ? oldPrimaryCap : probeCap;
+                java.util.Map<Integer, Duration> capOf = new java.util.HashMap<>();
+                if (oldPrimaryCap.isPresent()) {
+                    oldPrimaries.forEach(p -> capOf.put(p.nodeId(), oldPrimaryCap.get()));
+                }
+                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
+                        probeCap, capOf);
+                List<String> running = oldPrimaries.stream().filter(p -> oldCap.isPresent()
+                                ? topo.ctx.isRunningPrimary(p.conninfo(), oldCap.get()) : topo.ctx.isRunningPrimary(p.conninfo()))
                         .map(NodeRecord::describe).toList();
                 if (running.isEmpty()) {
                     return OperationRun.Found.ok(oldPrimaries.isEmpty() ? "no active primary is registered"

@@ -69,14 +69,24 @@ final class TopologyLock implements AutoCloseable {
 
     /** {@link #acquire(ClusterContext, List, String, ErrorCode)}, a node that does not connect within {@code cap} skipped. */
     static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code, Duration cap) {
+        return acquire(ctx, nodes, what, code, cap, Map.of());
+    }
+
+    /**
+     * {@link #acquire(ClusterContext, List, String, ErrorCode, Duration)}, the nodes named in
+     * {@code capOf} bounded by their own cap instead (a failover daemon's silent old primary).
+     */
+    static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code, Duration cap,
+                                Map<Integer, Duration> capOf) {
         List<NodeRecord> ordered = nodes.stream().sorted(java.util.Comparator.comparingInt(NodeRecord::nodeId)).toList();
         String label = LABEL_PREFIX + what;
         List<Future<Optional<Connection>>> opening = new ArrayList<>();
         for (NodeRecord n : ordered) {
             ConnInfo c = n.conninfo().with("application_name", label);
+            Duration bound = capOf.getOrDefault(n.nodeId(), cap);
             opening.add(ctx.probePool().submit(() -> {
                 try {
-                    return Optional.of(ctx.connect(c, cap));
+                    return Optional.of(ctx.connect(c, bound));
                 } catch (ReplicationException e) {
                     LOG.debug("lock: {} unreachable: {}", n.describe(), e.getMessage());
                     return Optional.empty();

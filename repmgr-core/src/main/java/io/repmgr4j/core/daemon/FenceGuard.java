@@ -76,6 +76,8 @@ final class FenceGuard implements AutoCloseable {
     private volatile boolean preFenced;
     private volatile long upstreamLostAt;
     private volatile boolean silenceOnly;
+    /** This primary's timeline, read each cycle, so the fence reads nothing before it stops the server (0: unknown). */
+    private volatile int timeline;
     private int cycles;
     private boolean staleDone;
     private boolean stuckReported;
@@ -244,6 +246,11 @@ final class FenceGuard implements AutoCloseable {
             }
         }
         if (!prog.inRecovery()) {
+            try {
+                timeline = ServerProbe.timeline(safetySession.get());
+            } catch (ReplicationException e) {
+                safetySession.reset();
+            }
             preFenced = false;
             if (fenced.isPresent()) {
                 fenced = Optional.empty();
@@ -305,13 +312,9 @@ final class FenceGuard implements AutoCloseable {
     }
 
     private synchronized void applyFence(String reason, int t) {
-        int tli = 0;
-        try (Connection c = access.connect(self.conninfo().with("application_name", "repmgr4j-daemon-" + self.nodeId()),
-                s.checkTimeout(), s.checkTimeout())) {
-            tli = ServerProbe.timeline(c);
-        } catch (SQLException | ReplicationException e) {
-            LOG.debug("[{}] could not read the timeline before fencing: {}", self.nodeName(), e.getMessage());
-        }
+        // nothing that waits on a connection runs between the decision and the fence: the
+        // timeline is the one read in the last cycle (a primary's changes only by promotion)
+        int tli = timeline;
         long t0 = System.nanoTime();
         Fence.Result r = fence.apply(reason, t, tli);
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -481,6 +484,16 @@ final class FenceGuard implements AutoCloseable {
      * daemon closes.
      */
     boolean holdBeforeElection(NodeRecord failed, BooleanSupplier available, Consumer<Duration> pause) {
+        return holdBeforeElection(failed, available, pause, () -> { });
+    }
+
+    /**
+     * {@link #holdBeforeElection(NodeRecord, BooleanSupplier, Consumer)}; {@code nearEnd} runs
+     * once when at most {@link #electionLead()} of the hold is left (the caller starts the
+     * election's probes then, so that a silent node's timeout runs out with the hold instead
+     * of after it). It does not run when the hold ends early on evidence, or is zero.
+     */
+    boolean holdBeforeElection(NodeRecord failed, BooleanSupplier available, Consumer<Duration> pause, Runnable nearEnd) {
         Duration hold = fs.fenceHold();
         silenceOnly = false;
         if (hold.isZero()) {
@@ -488,8 +501,13 @@ final class FenceGuard implements AutoCloseable {
         }
         long since = upstreamLostAt == 0 ? System.nanoTime() : upstreamLostAt;
         boolean logged = false;
+        boolean probesStarted = false;
         while (true) {
             long left = hold.toNanos() - (System.nanoTime() - since);
+            if (!probesStarted && left <= electionLead().toNanos()) {
+                probesStarted = true;
+                nearEnd.run();
+            }
             if (left <= 0) {
                 silenceOnly = true; // waited out: whatever the primary did, it has fenced itself by now
                 return true;
@@ -521,6 +539,17 @@ final class FenceGuard implements AutoCloseable {
                 pause.accept(Duration.ofNanos(rest));
             }
         }
+    }
+
+    /**
+     * How long before the end of the hold the election's probes may start: the check
+     * timeout, at most the fence deadline. They then start no earlier than
+     * {@code primary_isolation_timeout} after the cut, the latest moment at which the
+     * primary can decide to keep its writes: a primary that saw its quorum again by then
+     * answers them, and one that did not has fenced itself by the end of the hold.
+     */
+    Duration electionLead() {
+        return s.checkTimeout().compareTo(FenceSettings.FENCE_DEADLINE) < 0 ? s.checkTimeout() : FenceSettings.FENCE_DEADLINE;
     }
 
     /**

@@ -728,10 +728,15 @@ final class NodeMonitor implements Runnable {
             warmSiblingLinks(siblingsOf(upstream));
         }
         // repmgr's shape: the first attempt at once, then one every reconnect_interval; the
-        // failover starts when the last one fails, (attempts - 1) × interval after the loss
+        // failover starts when the last one fails, (attempts - 1) × interval after the loss.
+        // Attempts start on that schedule: a silent upstream's timeout does not push the next one back.
+        long firstAttempt = System.nanoTime();
         for (int attempt = 1; attempt <= s.reconnectAttempts(); attempt++) {
             if (attempt > 1) {
-                pauseFor(s.reconnectInterval());
+                long wait = firstAttempt + s.reconnectInterval().toNanos() * (attempt - 1) - System.nanoTime();
+                if (wait > 0) {
+                    pauseFor(Duration.ofNanos(wait));
+                }
             }
             if (available(upstream)) {
                 upstreamSeen(upstream, null);
@@ -812,12 +817,34 @@ final class NodeMonitor implements Runnable {
             return;
         }
         waitingForOperation = false;
-        if (!guard.holdBeforeElection(failed, () -> available(failed), this::pauseFor)) {
+        earlyProbes = null;
+        if (!guard.holdBeforeElection(failed, () -> available(failed), this::pauseFor,
+                () -> earlyProbes = submitProbes(electionTargets(failed), true))) {
+            cancelProbes(earlyProbes);
+            earlyProbes = null;
             LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
             upstreamSeen(failed, null);
             return;
         }
         elect(failed);
+    }
+
+    /**
+     * The election's first probes, started {@link FenceGuard#electionLead()} before the fence
+     * hold ends, so that a silent old primary's check timeout runs out with the hold rather
+     * than after it; taken (once) by the first election round.
+     */
+    private Probes earlyProbes;
+
+    /** Probes in flight: one future per node, and when they were started. */
+    private record Probes(Map<Integer, Future<Observed>> futures, long startedNanos) {
+    }
+
+    /** The nodes an election for {@code failed} probes: the siblings and the failed primary itself. */
+    private List<NodeRecord> electionTargets(NodeRecord failed) {
+        List<NodeRecord> probeList = new ArrayList<>(siblingsOf(failed));
+        probeList.add(failed);
+        return probeList;
     }
 
     /** A cascaded standby whose upstream standby failed attaches to the primary. */
@@ -860,14 +887,33 @@ final class NodeMonitor implements Runnable {
 
     /** Probes nodes in parallel, each bounded by the check timeout. */
     private Map<Integer, Observed> observe(List<NodeRecord> targets, boolean beacons) {
+        return collect(submitProbes(targets, beacons), targets);
+    }
+
+    private Probes submitProbes(List<NodeRecord> targets, boolean beacons) {
         Map<Integer, Future<Observed>> futures = new HashMap<>();
         for (NodeRecord n : targets) {
             futures.put(n.nodeId(), probePool.submit(() -> probe(n, beacons)));
         }
-        long deadline = System.nanoTime() + s.checkTimeout().plusSeconds(2).toNanos();
+        return new Probes(futures, System.nanoTime());
+    }
+
+    private static void cancelProbes(Probes p) {
+        if (p != null) {
+            p.futures().values().forEach(f -> f.cancel(true));
+        }
+    }
+
+    /** The answers of probes in flight, all under one deadline (check timeout + 2 s from their start); a node not probed counts as silent. */
+    private Map<Integer, Observed> collect(Probes probes, List<NodeRecord> targets) {
+        long deadline = probes.startedNanos() + s.checkTimeout().plusSeconds(2).toNanos();
         Map<Integer, Observed> out = new HashMap<>();
         for (NodeRecord n : targets) {
-            Future<Observed> f = futures.get(n.nodeId());
+            Future<Observed> f = probes.futures().get(n.nodeId());
+            if (f == null) {
+                out.put(n.nodeId(), Observed.NOTHING);
+                continue;
+            }
             try {
                 out.put(n.nodeId(), f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (TimeoutException | ExecutionException e) {
@@ -951,9 +997,10 @@ final class NodeMonitor implements Runnable {
                 return;
             }
             List<NodeRecord> siblings = siblingsOf(failed);
-            List<NodeRecord> probeList = new ArrayList<>(siblings);
-            probeList.add(failed);
-            Map<Integer, Observed> seen = observe(probeList, true);
+            List<NodeRecord> probeList = electionTargets(failed);
+            Probes early = earlyProbes;
+            earlyProbes = null;
+            Map<Integer, Observed> seen = early != null ? collect(early, probeList) : observe(probeList, true);
             if (seen.get(failed.nodeId()).progress().isPresent()) {
                 LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
                 upstreamSeen(failed, null);
@@ -1161,7 +1208,10 @@ final class NodeMonitor implements Runnable {
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
-            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly);
+            // the election has just found the old primary silent (or refusing) under the full check
+            // timeout, after the fence hold: the operation's look at it is bounded by a short cap
+            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), oldPrimaryRecheck(),
+                    sink::announceOnly);
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
             confirmPrimary(true, "promoted by its daemon"); // the promotion checked the old primary is down; routing may follow now
         } catch (ReplicationException e) {
@@ -1204,6 +1254,12 @@ final class NodeMonitor implements Runnable {
                 + failed.nodeName() + "\" (ID: " + failed.nodeId() + ") marked as failed", ctx);
         sink.record(DaemonEvents.REPMGRD_RELOAD, true, "monitoring cluster primary " + describeSelf(), ctx);
         flushEvents();
+    }
+
+    /** The promote operation's bound on the old primary's probe and lock connection (see {@link #promoteSelf}). */
+    private Duration oldPrimaryRecheck() {
+        Duration cap = Duration.ofMillis(250);
+        return s.checkTimeout().compareTo(cap) < 0 ? s.checkTimeout() : cap;
     }
 
     private void followNewPrimary(NodeRecord primary) {

@@ -78,8 +78,18 @@ final class RoleCommands implements TopologyActions {
 
     @Override
     public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
+        promote(self, failedPrimary, timeout, null, null, events);
+    }
+
+    @Override
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
+                        Duration oldPrimaryCap, EventListener events) {
         if (self.promoteCommand().isEmpty()) {
-            builtIn.promote(self, failedPrimary, timeout, events);
+            if (probeCap == null) {
+                builtIn.promote(self, failedPrimary, timeout, events);
+            } else {
+                builtIn.promote(self, failedPrimary, timeout, probeCap, oldPrimaryCap, events);
+            }
             return;
         }
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -35,6 +35,17 @@ public interface TopologyActions {
     }
 
     /**
+     * {@link #promote(NodeConfig, NodeRecord, Duration, Duration, EventListener)}, with the old
+     * primary's probe and lock connection bounded by {@code oldPrimaryCap} instead: the daemon
+     * has just waited out its fence hold and found the old primary silent under its full check
+     * timeout, so the operation's own look at it need not wait that timeout out again.
+     */
+    default void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
+                         Duration oldPrimaryCap, EventListener events) {
+        promote(self, failedPrimary, timeout, probeCap, events);
+    }
+
+    /**
      * Makes the standby {@code self} stream from {@code newUpstream} and returns once it
      * does; its record's upstream becomes {@code newUpstream}.
      *
