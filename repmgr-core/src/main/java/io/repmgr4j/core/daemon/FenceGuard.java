@@ -371,10 +371,13 @@ final class FenceGuard implements AutoCloseable {
             }
             reached++;
             int[] v = st.get(); // {inRecovery, timeline, term}
-            if (v[0] == 0) {
+            // a witness is a server outside replication: writable and on a timeline of its own by
+            // nature; only the voting term it copied tells whether someone was promoted
+            boolean witness = n.type() == NodeType.WITNESS;
+            if (v[0] == 0 && !witness) {
                 blockers.add(n.describe() + " runs as a writable primary");
             }
-            if (v[1] > m.timeline()) {
+            if (v[1] > m.timeline() && !witness) {
                 blockers.add(n.describe() + " is on timeline " + v[1] + " (this node " + m.timeline() + ")");
             }
             if (v[2] > m.term()) {

@@ -269,6 +269,7 @@ final class NodeMonitor implements Runnable {
     /** Records {@code repmgrd_shutdown} and writes what is queued, if a primary can be reached. */
     void shutdownEvent() {
         sink.record(DaemonEvents.REPMGRD_SHUTDOWN, true, "daemon of " + describeSelf() + " stopped", EventSink.Context.NONE);
+        lastPrimarySearch = Instant.MIN; // last chance: look for a writable primary now, whenever the last search was
         flushEvents();
     }
 

@@ -80,6 +80,38 @@ class PartitionTest {
     }
 
     /**
+     * Primary and two standbys, one standby cut off from everything for longer than every
+     * timeout: the primary keeps its quorum through the other standby, the cut-off standby
+     * finds no majority to promote with. No failover, no fence, no write lost; healed, the
+     * standby streams again.
+     */
+    @Test
+    void aCutOffStandbyOfThreeNodesCausesNoFailoverAndNoFence() {
+        assumeRoot();
+        try (PartitionCluster pc = PartitionCluster.start(ISOLATION_SECS, Map.of(), List.of())) {
+            PgServer pg1 = pc.server(1);
+            PgServer pg3 = pc.server(3);
+            pc.set.lab().isolate(pc.set.node(3));
+            PartitionCluster.DaemonSupport.sleep(15_000); // fence hold (7 s) + reconnect window + an election, twice over
+            int during = pc.writer.acknowledged();
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            assertThat(pc.writer.acknowledged()).as("the primary kept taking writes").isGreaterThan(during);
+            pc.set.lab().healAll();
+            pg1.waitForStreaming(pg3, Duration.ofSeconds(60));
+
+            PgServer last = pc.awaitSinglePrimary();
+            assertThat(last).isSameAs(pg1);
+            assertThat(pc.observer.becameWritable(pc.server(2))).isZero();
+            assertThat(pc.observer.becameWritable(pg3)).isZero();
+            pc.writer.stop();
+            assertThat(pc.legitMissing(pg1, Long.MAX_VALUE, pg1)).isEmpty();
+            assertThat(pc.events(DaemonEvents.REPMGRD_FAILOVER_PROMOTE)).as(pc.set.daemonLogs(40)).isEmpty();
+            assertThat(pc.events(DaemonEvents.PRIMARY_FENCED)).as(pc.set.daemonLogs(40)).isEmpty();
+            assertThat(pc.events(DaemonEvents.PRIMARY_ISOLATED)).isEmpty();
+        }
+    }
+
+    /**
      * The primary loses both standbys while clients still reach it: it fences itself before
      * a standby is promoted, so the writer's commits move to the new primary without one lost
      * after the promotion; healed, the fenced node stays read-only.
