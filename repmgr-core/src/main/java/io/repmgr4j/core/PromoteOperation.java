@@ -174,15 +174,20 @@ final class PromoteOperation {
             run.check("the registered primary is not running", () -> {
                 // the lock is taken meanwhile: an unreachable old primary then costs one connect timeout, not two
                 oldPrimaries.addAll(Topology.activePrimaries(nodes, nodeId));
-                Optional<Duration> oldCap = oldPrimaryCap.isPresent() && probeCap.isPresent() ? oldPrimaryCap : probeCap;
+                boolean shortLook = oldPrimaryCap.isPresent() && probeCap.isPresent();
                 java.util.Map<Integer, Duration> capOf = new java.util.HashMap<>();
-                if (oldPrimaryCap.isPresent()) {
+                if (shortLook) {
                     oldPrimaries.forEach(p -> capOf.put(p.nodeId(), oldPrimaryCap.get()));
                 }
                 early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
                         probeCap, capOf);
-                List<String> running = oldPrimaries.stream().filter(p -> oldCap.isPresent()
-                                ? topo.ctx.isRunningPrimary(p.conninfo(), oldCap.get()) : topo.ctx.isRunningPrimary(p.conninfo()))
+                // a short look is a ping bounded by the cap first (pgjdbc's connect timeout counts whole
+                // seconds); only a server that answers it is asked whether it runs as a primary
+                List<String> running = oldPrimaries.stream().filter(p -> shortLook
+                                ? io.repmgr4j.sql.PgPing.ping(p.conninfo(), oldPrimaryCap.get()) != io.repmgr4j.sql.PgPing.Result.NO_RESPONSE
+                                        && topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get())
+                                : probeCap.isPresent() ? topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get())
+                                : topo.ctx.isRunningPrimary(p.conninfo()))
                         .map(NodeRecord::describe).toList();
                 if (running.isEmpty()) {
                     return OperationRun.Found.ok(oldPrimaries.isEmpty() ? "no active primary is registered"

@@ -73,8 +73,10 @@ final class TopologyLock implements AutoCloseable {
     }
 
     /**
-     * {@link #acquire(ClusterContext, List, String, ErrorCode, Duration)}, the nodes named in
-     * {@code capOf} bounded by their own cap instead (a failover daemon's silent old primary).
+     * {@link #acquire(ClusterContext, List, String, ErrorCode, Duration)}; a node named in
+     * {@code capOf} (a failover daemon's silent old primary) is skipped unless it answers a
+     * ping within its own cap, which may be shorter than a second (pgjdbc's connect timeout
+     * counts whole seconds).
      */
     static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code, Duration cap,
                                 Map<Integer, Duration> capOf) {
@@ -83,10 +85,14 @@ final class TopologyLock implements AutoCloseable {
         List<Future<Optional<Connection>>> opening = new ArrayList<>();
         for (NodeRecord n : ordered) {
             ConnInfo c = n.conninfo().with("application_name", label);
-            Duration bound = capOf.getOrDefault(n.nodeId(), cap);
+            Duration own = capOf.get(n.nodeId());
             opening.add(ctx.probePool().submit(() -> {
                 try {
-                    return Optional.of(ctx.connect(c, bound));
+                    if (own != null && io.repmgr4j.sql.PgPing.ping(c, own) == io.repmgr4j.sql.PgPing.Result.NO_RESPONSE) {
+                        LOG.debug("lock: {} does not answer a ping within {} ms: skipped", n.describe(), own.toMillis());
+                        return Optional.empty();
+                    }
+                    return Optional.of(ctx.connect(c, cap));
                 } catch (ReplicationException e) {
                     LOG.debug("lock: {} unreachable: {}", n.describe(), e.getMessage());
                     return Optional.empty();
