@@ -182,10 +182,59 @@ final class NodeMonitor implements Runnable {
         try {
             prog = RecoveryProgress.read(local.get());
         } catch (ReplicationException e) {
-            throw new ReplicationException(ErrorCode.DB_CONN, "unable to connect to local node \"" + self.nodeName()
-                    + "\" (ID: " + self.nodeId() + ")", e.getMessage() + e.detail().map(d -> ": " + d).orElse(""),
-                    "start the node's server, or check conninfo in its configuration", e);
+            if (PgPing.ping(self.conninfo(), s.checkTimeout()) == PgPing.Result.OK) {
+                // the server is up and refuses this daemon (authentication, database): a setting to fix
+                throw new ReplicationException(ErrorCode.DB_CONN, "unable to connect to local node \"" + self.nodeName()
+                        + "\" (ID: " + self.nodeId() + ")", e.getMessage() + e.detail().map(d -> ": " + d).orElse(""),
+                        "check conninfo in the node's configuration", e);
+            }
+            // its server is down (or starting): the daemon runs and waits for it, as repmgrd's loop does
+            LOG.warn("[{}] unable to connect to local node \"{}\" (ID: {}) at start: {}; the daemon waits for it and"
+                    + " finishes its start once it answers", self.nodeName(), self.nodeName(), self.nodeId(), e.getMessage());
+            startPending = true;
+            localDownSince = Instant.now();
+            mode = DaemonMode.LOCAL_DOWN;
+            sink.record(DaemonEvents.REPMGRD_LOCAL_DISCONNECT, true, "unable to connect to local node at daemon start",
+                    EventSink.Context.NONE);
+            return;
         }
+        finishStartup(prog);
+    }
+
+    /**
+     * Set when the daemon started while its local server did not answer: each cycle tries
+     * the start's checks again ({@link #finishStartup}) until they pass; nothing else runs.
+     */
+    private boolean startPending;
+    private String startPendingError;
+
+    /** A start deferred by a local server that was down: true once it has finished. */
+    private boolean resumeStartup() {
+        RecoveryProgress prog = readLocal();
+        if (prog == null) {
+            return false;
+        }
+        try {
+            finishStartup(prog);
+        } catch (ReplicationException e) {
+            String m = e.getMessage() + e.hint().map(h -> " (" + h + ")").orElse("");
+            if (!m.equals(startPendingError)) {
+                LOG.error("[{}] the local server answers, but the daemon cannot start: {}", self.nodeName(), m);
+            }
+            startPendingError = m;
+            return false;
+        }
+        startPending = false;
+        long secs = Duration.between(localDownSince, Instant.now()).toSeconds();
+        localDownSince = null;
+        sink.record(DaemonEvents.REPMGRD_LOCAL_RECONNECT, true, "reconnected to local node after " + secs + " seconds",
+                EventSink.Context.NONE);
+        flushEvents();
+        return true;
+    }
+
+    /** The start's checks and announcements, once the local server answers. */
+    private void finishStartup(RecoveryProgress prog) {
         try {
             nodes = localStore.nodes();
             access.remember(nodes);
@@ -239,6 +288,7 @@ final class NodeMonitor implements Runnable {
         if (watch != null) {
             watch.start();
         }
+        mode = DaemonMode.MONITORING;
     }
 
     /** Asks the loop to end; wakes every wait. */
@@ -359,6 +409,9 @@ final class NodeMonitor implements Runnable {
     }
 
     private void cycle() {
+        if (startPending && !resumeStartup()) {
+            return;
+        }
         RecoveryProgress prog = checkLocal();
         if (prog == null) {
             return;
