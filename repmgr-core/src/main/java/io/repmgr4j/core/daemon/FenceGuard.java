@@ -238,6 +238,7 @@ final class FenceGuard implements AutoCloseable {
      * standby work, and this method lifts the fence when that is safe.
      */
     boolean onCycle(RecoveryProgress prog) {
+        endDownReports();
         if (++cycles % 10 == 1) {
             try {
                 DaemonSessions.publish(safetySession.get(), safetyText());
@@ -443,9 +444,13 @@ final class FenceGuard implements AutoCloseable {
      */
     void onLocalDown(boolean wasPrimary, Supplier<Optional<NodeRecord>> runningPrimary) {
         staleDone = false;
-        if (!wasPrimary || preFenced || isolated || fenced.isPresent() || fs.mode() != FencingMode.READONLY) {
-            return;
+        if (wasPrimary && !preFenced && !isolated && fenced.isEmpty() && fs.mode() == FencingMode.READONLY) {
+            fenceIfStale(runningPrimary);
         }
+        reportDown(wasPrimary);
+    }
+
+    private void fenceIfStale(Supplier<Optional<NodeRecord>> runningPrimary) {
         Optional<NodeRecord> other = runningPrimary.get();
         if (other.isEmpty()) {
             return;
@@ -467,6 +472,120 @@ final class FenceGuard implements AutoCloseable {
         } catch (ReplicationException e) {
             LOG.warn("[{}] could not write standby.signal while the server is down: {}", self.nodeName(), e.getMessage());
         }
+    }
+
+    // ------------------------------------------------------------------ "its server is down", reported by its daemon
+
+    /** application_name prefix of the sessions a primary's daemon keeps on its peers while its server is down and fenced. */
+    static final String DOWN_PREFIX = "r4jd down ";
+
+    /** The sessions on the peers' servers that carry this daemon's down report, by node id. */
+    private final Map<Integer, KeptConnection> downReports = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * While this primary's server is down: when nothing listens on its port here (a refusal
+     * on its own host, positive evidence) and a standby's daemon has lost it (reconnecting or
+     * electing, so a failover is coming), puts the readonly fence's standby.signal in place,
+     * so that the server can only start read-only, and reports "server down, fenced" in a
+     * session on every peer's server it reaches. A standby that meets only silence from this
+     * node's server (a host that drops packets to a closed port, a path cut to the port only)
+     * then promotes without waiting out the fence hold. A restart of the server before any
+     * standby lost it is left alone (no report, no signal). Called each cycle while the local
+     * server is down; {@link #onCycle} ends the report once it answers.
+     */
+    private void reportDown(boolean wasPrimary) {
+        if (!wasPrimary || fs.mode() != FencingMode.READONLY
+                || PortProbe.probe(self.conninfo(), s.checkTimeout()) != PortProbe.Reach.REFUSED) {
+            endDownReports();
+            return;
+        }
+        List<NodeRecord> peers = nodes.get().stream()
+                .filter(n -> n.active() && n.nodeId() != self.nodeId()
+                        && (n.type() == NodeType.STANDBY || n.type() == NodeType.WITNESS))
+                .toList();
+        if (fenced.isEmpty()) {
+            if (!standbyLostMe(peers)) {
+                return;
+            }
+            String reason = "server down (its port refuses connections on its own host) while the standbys lost it";
+            Fence.Marker m = new Fence.Marker(term.getAsInt(), timeline, reason);
+            try {
+                fence.placeSignal(m);
+            } catch (ReplicationException e) {
+                LOG.warn("[{}] could not write standby.signal while the server is down: {}", self.nodeName(), e.getMessage());
+                return;
+            }
+            preFenced = true;
+            isolated = true;
+            fenced = Optional.of(m);
+            sink.record(DaemonEvents.PRIMARY_FENCED, true, describeSelf() + " fenced while its server is down"
+                    + " (standby.signal written: it starts as a read-only standby); reason: " + reason, EventSink.Context.NONE);
+        }
+        String text = DOWN_PREFIX + "n=" + self.nodeId() + " t=" + term.getAsInt();
+        for (NodeRecord n : peers) {
+            KeptConnection k = downReports.computeIfAbsent(n.nodeId(), id -> new KeptConnection(() -> access.connect(
+                    n.conninfo().with("application_name", text), s.checkTimeout(), s.checkTimeout().plusSeconds(5))));
+            pool.execute(() -> {
+                try {
+                    k.get();
+                } catch (ReplicationException e) {
+                    LOG.debug("[{}] could not report the server down on {}: {}", self.nodeName(), n.describe(), e.getMessage());
+                }
+            });
+        }
+    }
+
+    /** Whether a peer's daemon (its beacon, on its own server) has lost this node: reconnecting to it, or electing. */
+    private boolean standbyLostMe(List<NodeRecord> peers) {
+        Map<Integer, Future<Boolean>> futures = new HashMap<>();
+        for (NodeRecord n : peers) {
+            futures.put(n.nodeId(), pool.submit(() -> {
+                try (Connection c = access.connect(n.conninfo().with("application_name", "repmgr4j-daemon-" + self.nodeId()),
+                        s.checkTimeout(), s.checkTimeout())) {
+                    return Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId())
+                            .map(b -> b.upstreamId() == self.nodeId() && (b.mode() == io.repmgr4j.DaemonMode.RECONNECTING
+                                    || b.mode() == io.repmgr4j.DaemonMode.ELECTING
+                                    || b.mode() == io.repmgr4j.DaemonMode.PROMOTING))
+                            .orElse(false);
+                } catch (SQLException | ReplicationException e) {
+                    return false;
+                }
+            }));
+        }
+        long deadline = System.nanoTime() + s.checkTimeout().plusSeconds(1).toNanos();
+        boolean lost = false;
+        for (Future<Boolean> f : futures.values()) {
+            try {
+                lost |= f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                f.cancel(true);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return lost;
+            }
+        }
+        return lost;
+    }
+
+    private void endDownReports() {
+        if (!downReports.isEmpty()) {
+            downReports.values().forEach(KeptConnection::close);
+            downReports.clear();
+        }
+    }
+
+    /** Whether the daemon of {@code failed} reports, in a session on this node's server, that its server is down and fenced. */
+    private boolean reportedDown(NodeRecord failed) {
+        try {
+            for (DaemonSessions.Session x : DaemonSessions.list(safetySession.get(), DOWN_PREFIX)) {
+                if (x.applicationName().startsWith(DOWN_PREFIX + "n=" + failed.nodeId() + " ")) {
+                    return true;
+                }
+            }
+        } catch (ReplicationException e) {
+            safetySession.reset();
+        }
+        return false;
     }
 
     // ------------------------------------------------------------------ standby side
@@ -525,6 +644,11 @@ final class FenceGuard implements AutoCloseable {
                         self.nodeName(), failed.describe());
                 return true;
             }
+            if (reportedDown(failed)) {
+                LOG.info("[{}] the daemon of {} reports its server down (nothing listens on its port there) and fenced:"
+                        + " no fence to wait for", self.nodeName(), failed.describe());
+                return true;
+            }
             if (!logged) {
                 logged = true;
                 LOG.info("[{}] {} is silent (no refusal): holding the promotion {} ms more, until it has fenced itself",
@@ -570,11 +694,13 @@ final class FenceGuard implements AutoCloseable {
     public void close() {
         watch.close();
         safetySession.close();
+        endDownReports();
     }
 
     void abort() {
         watch.abort();
         safetySession.abort();
+        downReports.values().forEach(KeptConnection::abort);
     }
 
     /** For logs: this daemon's two figures. */

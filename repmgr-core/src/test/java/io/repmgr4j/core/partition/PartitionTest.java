@@ -179,6 +179,41 @@ class PartitionTest {
     }
 
     /**
+     * The primary's server dies on a host that drops the standbys' packets to the closed port
+     * (they meet silence, not a refusal). Its daemon, which still reaches them, sees nothing
+     * listen on its own host, puts standby.signal in place and reports the server down on
+     * the standbys' servers: a standby promotes on that evidence, without the fence hold, and
+     * the old server, started again, comes up read-only.
+     */
+    @Test
+    void aServerDownReportedByItsDaemonIsEvidence() {
+        assumeRoot();
+        try (PartitionCluster pc = PartitionCluster.start(ISOLATION_SECS, Map.of(), List.of())) {
+            PgServer pg1 = pc.server(1);
+            long crash = pc.quiesce(pg1, List.of(pc.server(2), pc.server(3)));
+            pc.set.lab().dropPortFromNodes(pc.set.node(1), pg1.port());
+            pg1.kill9();
+            pc.writer.resume();
+            await("a standby to be promoted", Duration.ofSeconds(60),
+                    () -> pc.observer.becameWritable(pc.server(2)) != 0 || pc.observer.becameWritable(pc.server(3)) != 0);
+            PgServer promoted = pc.observer.becameWritable(pc.server(2)) != 0 ? pc.server(2) : pc.server(3);
+            String logs = pc.set.daemonLogs(400);
+            assertThat(logs).as(logs).contains("reports its server down").doesNotContain("refuses connections on its port");
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            pc.set.lab().healAll();
+            pg1.start();
+            assertThat(pg1.inRecovery()).as("pg1 restarted after its daemon fenced it").isTrue();
+
+            PgServer last = pc.awaitSinglePrimary();
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            pc.writer.stop();
+            assertThat(last).isSameAs(promoted);
+            assertThat(pc.writer.acknowledgedBy(pg1, crash)).as("writes acknowledged by pg1 after it crashed").isZero();
+            assertThat(pc.legitMissing(pg1, crash, last)).isEmpty();
+        }
+    }
+
+    /**
      * The old primary comes back after a failover, with its daemon: restarted while its
      * daemon runs, it starts read-only (the daemon put standby.signal in place while the server
      * was down); restarted as a primary before its daemon, the daemon fences it on start. It
