@@ -484,13 +484,13 @@ final class FenceGuard implements AutoCloseable {
 
     /**
      * While this primary's server is down: when nothing listens on its port here (a refusal
-     * on its own host, positive evidence) and a standby's daemon has lost it (reconnecting or
-     * electing, so a failover is coming), puts the readonly fence's standby.signal in place,
+     * on its own host, positive evidence) and a standby's daemon has lost it for longer than
+     * its reconnect window (so a failover is coming), puts the readonly fence's standby.signal in place,
      * so that the server can only start read-only, and reports "server down, fenced" in a
      * session on every peer's server it reaches. A standby that meets only silence from this
      * node's server (a host that drops packets to a closed port, a path cut to the port only)
-     * then promotes without waiting out the fence hold. A restart of the server before any
-     * standby lost it is left alone (no report, no signal). Called each cycle while the local
+     * then promotes without waiting out the fence hold. A restart of the server within the
+     * reconnect window is left alone (no report, no signal). Called each cycle while the local
      * server is down; {@link #onCycle} ends the report once it answers.
      */
     private void reportDown(boolean wasPrimary) {
@@ -535,33 +535,49 @@ final class FenceGuard implements AutoCloseable {
         }
     }
 
-    /** Whether a peer's daemon (its beacon, on its own server) has lost this node: reconnecting to it, or electing. */
+    /**
+     * Whether a peer's daemon (its beacon, on its own server) has lost this node: reconnecting
+     * to it past its reconnect window, or electing. False while a topology operation (a switchover, a rejoin) holds the
+     * lock on any peer reached: it stops this server on purpose and decides what it becomes.
+     */
     private boolean standbyLostMe(List<NodeRecord> peers) {
-        Map<Integer, Future<Boolean>> futures = new HashMap<>();
+        // past its reconnect window (and the last attempt's timeout): a restart within the window
+        // causes no failover, as in repmgr, and must not come back read-only either
+        long pastWindow = s.reconnectWindow().plus(s.checkTimeout()).toMillis();
+        Map<Integer, Future<Integer>> futures = new HashMap<>(); // 1 lost, 0 not, -1 an operation runs
         for (NodeRecord n : peers) {
             futures.put(n.nodeId(), pool.submit(() -> {
                 try (Connection c = access.connect(n.conninfo().with("application_name", "repmgr4j-daemon-" + self.nodeId()),
                         s.checkTimeout(), s.checkTimeout())) {
+                    if (access.topologyOperation(c).isPresent()) {
+                        return -1;
+                    }
                     return Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId())
-                            .map(b -> b.upstreamId() == self.nodeId() && (b.mode() == io.repmgr4j.DaemonMode.RECONNECTING
+                            .map(b -> b.upstreamId() == self.nodeId() && !b.paused()
+                                    && b.lastSeenAgoMillis() > pastWindow
+                                    && (b.mode() == io.repmgr4j.DaemonMode.RECONNECTING
                                     || b.mode() == io.repmgr4j.DaemonMode.ELECTING
                                     || b.mode() == io.repmgr4j.DaemonMode.PROMOTING))
-                            .orElse(false);
+                            .orElse(false) ? 1 : 0;
                 } catch (SQLException | ReplicationException e) {
-                    return false;
+                    return 0;
                 }
             }));
         }
         long deadline = System.nanoTime() + s.checkTimeout().plusSeconds(1).toNanos();
         boolean lost = false;
-        for (Future<Boolean> f : futures.values()) {
+        for (Future<Integer> f : futures.values()) {
             try {
-                lost |= f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                int v = f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (v < 0) {
+                    return false;
+                }
+                lost |= v > 0;
             } catch (TimeoutException | ExecutionException e) {
                 f.cancel(true);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return lost;
+                return false;
             }
         }
         return lost;
