@@ -320,8 +320,12 @@ final class NodeMonitor implements Runnable {
     void shutdownEvent() {
         sink.record(DaemonEvents.REPMGRD_SHUTDOWN, true, "daemon of " + describeSelf() + " stopped", EventSink.Context.NONE);
         lastPrimarySearch = Instant.MIN; // last chance: look for a writable primary now, whenever the last search was
+        finalFlush = true;
         flushEvents();
     }
+
+    /** Set by {@link #shutdownEvent()}: the flush's search for a primary runs although the daemon is stopping. */
+    private boolean finalFlush;
 
     void closeConnections() {
         if (guard != null) {
@@ -923,11 +927,17 @@ final class NodeMonitor implements Runnable {
 
     /** The single running, writable node among the active ones (other than this one and {@code excluded}). */
     private Optional<NodeRecord> findRunningPrimary(int excluded) {
+        return findRunningPrimary(excluded, false);
+    }
+
+    /** {@link #findRunningPrimary(int)}; {@code whileStopping}: also while the daemon closes (its last flush). */
+    private Optional<NodeRecord> findRunningPrimary(int excluded, boolean whileStopping) {
         List<NodeRecord> candidates = nodes.stream()
                 .filter(n -> n.active() && n.nodeId() != self.nodeId() && n.nodeId() != excluded
                         && (n.type() == NodeType.PRIMARY || n.type() == NodeType.STANDBY))
                 .toList();
-        Map<Integer, Observed> seen = observe(candidates, false);
+        Map<Integer, Observed> seen = whileStopping ? collect(submitProbes(candidates, false), candidates)
+                : observe(candidates, false);
         List<NodeRecord> primaries = candidates.stream()
                 .filter(n -> seen.get(n.nodeId()).progress().map(p -> !p.inRecovery()).orElse(false))
                 .toList();
@@ -941,7 +951,9 @@ final class NodeMonitor implements Runnable {
 
     /** Probes nodes in parallel, each bounded by the check timeout. */
     private Map<Integer, Observed> observe(List<NodeRecord> targets, boolean beacons) {
-        return collect(submitProbes(targets, beacons), targets);
+        Map<Integer, Observed> out = collect(submitProbes(targets, beacons), targets);
+        checkStop();
+        return out;
     }
 
     private Probes submitProbes(List<NodeRecord> targets, boolean beacons) {
@@ -978,7 +990,6 @@ final class NodeMonitor implements Runnable {
                 throw new Stop();
             }
         }
-        checkStop();
         return out;
     }
 
@@ -1055,6 +1066,7 @@ final class NodeMonitor implements Runnable {
             Probes early = earlyProbes;
             earlyProbes = null;
             Map<Integer, Observed> seen = early != null ? collect(early, probeList) : observe(probeList, true);
+            checkStop();
             if (seen.get(failed.nodeId()).progress().isPresent()) {
                 LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
                 upstreamSeen(failed, null);
@@ -1516,7 +1528,7 @@ final class NodeMonitor implements Runnable {
         Instant now = Instant.now();
         if (!done && Duration.between(lastPrimarySearch, now).compareTo(PRIMARY_SEARCH_PAUSE) > 0) {
             lastPrimarySearch = now;
-            Optional<NodeRecord> primary = findRunningPrimary(0);
+            Optional<NodeRecord> primary = findRunningPrimary(0, finalFlush);
             if (primary.isPresent()) {
                 knownPrimary = primary.get().conninfo();
                 sink.flush(storeAt(knownPrimary));
