@@ -48,17 +48,18 @@ final class DaemonTopologyActions implements TopologyActions {
 
     @Override
     public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
-        promote(self, failedPrimary, timeout, null, events, () -> { });
+        promote(self, failedPrimary, timeout, null, null, events, () -> { });
     }
 
     @Override
-    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap, EventListener events,
-                        Runnable onWritable) {
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
+                        Duration oldPrimaryCap, EventListener events, Runnable onWritable) {
         ctx.bind(self);
         // the daemon found the old primary gone: read the metadata from this standby's own copy
         // first, instead of waiting out a connect timeout on a silent old primary
         ctx.rememberPrimary(self.conninfo());
-        promote.run(self.nodeId(), false, false, Optional.of(timeout), false, Optional.ofNullable(probeCap), onWritable);
+        promote.run(self.nodeId(), false, false, Optional.of(timeout), false, Optional.ofNullable(probeCap),
+                Optional.ofNullable(oldPrimaryCap), onWritable);
         latest(self.conninfo(), self.nodeId(), Events.STANDBY_PROMOTE).ifPresent(events::onEvent);
     }
 

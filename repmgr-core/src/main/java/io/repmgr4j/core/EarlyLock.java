@@ -24,8 +24,14 @@ final class EarlyLock {
 
     static EarlyLock start(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code,
                            java.util.Optional<java.time.Duration> cap) {
+        return start(ctx, nodes, what, code, cap, java.util.Map.of());
+    }
+
+    /** {@link #start}, the nodes in {@code capOf} (with a cap given) bounded by their own cap. */
+    static EarlyLock start(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code,
+                           java.util.Optional<java.time.Duration> cap, java.util.Map<Integer, java.time.Duration> capOf) {
         return new EarlyLock(ctx, ctx.probePool().submit(() -> cap.isPresent()
-                ? TopologyLock.acquire(ctx, nodes, what, code, cap.get()) : TopologyLock.acquire(ctx, nodes, what, code)));
+                ? TopologyLock.acquire(ctx, nodes, what, code, cap.get(), capOf) : TopologyLock.acquire(ctx, nodes, what, code)));
     }
 
     /** The lock, or the reason it could not be taken. */

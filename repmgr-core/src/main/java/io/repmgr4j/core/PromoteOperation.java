@@ -130,18 +130,21 @@ final class PromoteOperation {
     }
 
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun) {
-        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, Optional.empty(), () -> { });
+        return run(nodeId, siblingsFollow, force, timeoutOption, dryRun, Optional.empty(), Optional.empty(), () -> { });
     }
 
     /**
      * {@link #run(int, boolean, boolean, Optional, boolean)}; with {@code probeCap}, the old
      * primary's probe and the lock's connections are bounded by it (a failover daemon that
-     * already found the old primary silent passes its check timeout). {@code onWritable} runs
+     * already found the old primary silent passes its check timeout); with {@code oldPrimaryCap}
+     * (and a {@code probeCap}), the old primaries' probe and lock connection are bounded by it
+     * instead (a daemon that has just waited out its fence hold and found the old primary
+     * silent under its full check timeout does not wait that timeout out once more). {@code onWritable} runs
      * as soon as the server accepts writes, before the records are written (a daemon lets
      * routing follow from then on); it must return fast and never throw.
      */
     OperationReport run(int nodeId, boolean siblingsFollow, boolean force, Optional<Duration> timeoutOption, boolean dryRun,
-                        Optional<Duration> probeCap, Runnable onWritable) {
+                        Optional<Duration> probeCap, Optional<Duration> oldPrimaryCap, Runnable onWritable) {
         OperationRun run = new OperationRun(NAME, dryRun);
         List<NodeRecord> nodes = topo.nodes();
         NodeRecord[] node = new NodeRecord[1];
@@ -164,11 +167,21 @@ final class PromoteOperation {
             });
             run.check("the registered primary is not running", () -> {
                 // the lock is taken meanwhile: an unreachable old primary then costs one connect timeout, not two
-                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
-                        probeCap);
                 oldPrimaries.addAll(Topology.activePrimaries(nodes, nodeId));
-                List<String> running = oldPrimaries.stream().filter(p -> probeCap.isPresent()
-                                ? topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get()) : topo.ctx.isRunningPrimary(p.conninfo()))
+                boolean shortLook = oldPrimaryCap.isPresent() && probeCap.isPresent();
+                java.util.Map<Integer, Duration> capOf = new java.util.HashMap<>();
+                if (shortLook) {
+                    oldPrimaries.forEach(p -> capOf.put(p.nodeId(), oldPrimaryCap.get()));
+                }
+                early[0] = EarlyLock.start(topo.ctx, nodes, "standby promote, node " + nodeId, ErrorCode.PROMOTION_FAIL,
+                        probeCap, capOf);
+                // a short look is a ping bounded by the cap first (pgjdbc's connect timeout counts whole
+                // seconds); only a server that answers it is asked whether it runs as a primary
+                List<String> running = oldPrimaries.stream().filter(p -> shortLook
+                                ? io.repmgr4j.sql.PgPing.ping(p.conninfo(), oldPrimaryCap.get()) != io.repmgr4j.sql.PgPing.Result.NO_RESPONSE
+                                        && topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get())
+                                : probeCap.isPresent() ? topo.ctx.isRunningPrimary(p.conninfo(), probeCap.get())
+                                : topo.ctx.isRunningPrimary(p.conninfo()))
                         .map(NodeRecord::describe).toList();
                 if (running.isEmpty()) {
                     return OperationRun.Found.ok(oldPrimaries.isEmpty() ? "no active primary is registered"

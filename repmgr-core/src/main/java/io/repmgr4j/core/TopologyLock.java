@@ -69,13 +69,29 @@ final class TopologyLock implements AutoCloseable {
 
     /** {@link #acquire(ClusterContext, List, String, ErrorCode)}, a node that does not connect within {@code cap} skipped. */
     static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code, Duration cap) {
+        return acquire(ctx, nodes, what, code, cap, Map.of());
+    }
+
+    /**
+     * {@link #acquire(ClusterContext, List, String, ErrorCode, Duration)}; a node named in
+     * {@code capOf} (a failover daemon's silent old primary) is skipped unless it answers a
+     * ping within its own cap, which may be shorter than a second (pgjdbc's connect timeout
+     * counts whole seconds).
+     */
+    static TopologyLock acquire(ClusterContext ctx, List<NodeRecord> nodes, String what, ErrorCode code, Duration cap,
+                                Map<Integer, Duration> capOf) {
         List<NodeRecord> ordered = nodes.stream().sorted(java.util.Comparator.comparingInt(NodeRecord::nodeId)).toList();
         String label = LABEL_PREFIX + what;
         List<Future<Optional<Connection>>> opening = new ArrayList<>();
         for (NodeRecord n : ordered) {
             ConnInfo c = n.conninfo().with("application_name", label);
+            Duration own = capOf.get(n.nodeId());
             opening.add(ctx.probePool().submit(() -> {
                 try {
+                    if (own != null && io.repmgr4j.sql.PgPing.ping(c, own) == io.repmgr4j.sql.PgPing.Result.NO_RESPONSE) {
+                        LOG.debug("lock: {} does not answer a ping within {} ms: skipped", n.describe(), own.toMillis());
+                        return Optional.empty();
+                    }
                     return Optional.of(ctx.connect(c, cap));
                 } catch (ReplicationException e) {
                     LOG.debug("lock: {} unreachable: {}", n.describe(), e.getMessage());

@@ -268,6 +268,21 @@ public final class NetLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Drops the other nodes' TCP packets to one port of a node (DROP in its namespace), so
+     * that they meet silence there whatever listens, while every other link works: a host
+     * whose firewall drops packets to a closed port rather than refusing them. Healed by
+     * {@link #healAll()}. Idempotent.
+     */
+    public synchronized void dropPortFromNodes(NetNode n, int port) {
+        checkOpen();
+        for (NetNode other : nodes.values()) {
+            if (other != n) {
+                addRule(n.netns(), "INPUT -s " + other.address() + " -p tcp --dport " + port + " -j DROP");
+            }
+        }
+    }
+
     /** Cuts a node off from everything but its own loopback (all nodes and the client host). Idempotent. */
     public synchronized void isolate(NetNode n) {
         checkOpen();

@@ -31,8 +31,9 @@ import java.util.function.Consumer;
  * intervals with millisecond values.
  *
  * Exit status: 0 after a clean stop, otherwise repmgr's exit code of the error
- * (1 BAD_CONFIG for a bad file, option or setting; 6 DB_CONN when the local node cannot be
- * reached). Logging goes through SLF4J: put a binding on the class path (log_file and
+ * (1 BAD_CONFIG for a bad file, option or setting; 6 DB_CONN when the local server answers
+ * but refuses the daemon's connection). A local server that is down is waited for: the
+ * daemon runs and finishes its start once it answers. Logging goes through SLF4J: put a binding on the class path (log_file and
  * log_level are not applied here).
  */
 public final class DaemonMain {

@@ -44,6 +44,13 @@ final class Fence {
     /** Marker file in the data directory while a readonly fence holds: {@code term=N timeline=N reason=...}. */
     static final String MARKER = "repmgr4j.fenced";
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(60);
+    /**
+     * How long the readonly fence lets a fast shutdown run before it stops the server with
+     * {@code -m immediate}: sessions end at the fast shutdown's signal, but its walsenders then
+     * wait to send the shutdown checkpoint to every connected standby, and one cut off by a
+     * partition holds them until {@code wal_sender_timeout} (60 s by default).
+     */
+    static final Duration FAST_STOP_TIMEOUT = Duration.ofSeconds(3);
 
     /** What a readonly fence left in the data directory. */
     record Marker(int term, int timeline, String reason) {
@@ -115,7 +122,7 @@ final class Fence {
             } catch (RuntimeException e) {
                 return new Result(false, "could not write standby.signal: " + e.getMessage());
             }
-            CommandResult stop = pg.stop(PgControl.StopMode.FAST, STEP_TIMEOUT);
+            CommandResult stop = pg.stop(PgControl.StopMode.FAST, FAST_STOP_TIMEOUT);
             if (!stop.succeeded()) {
                 pg.stop(PgControl.StopMode.IMMEDIATE, STEP_TIMEOUT);
             }
@@ -127,11 +134,12 @@ final class Fence {
         // pg_ctl never gets -D or an absolute log path: its own sh -c line would expand them (see PgControl)
         String script = "umask 077; : > \"$1/standby.signal\" && cat > \"$1/" + MARKER + "\" || exit 90\n"
                 + "export PGDATA=\"$1\"; cd \"$1\" || exit 91\n"
-                + "\"$2\" stop -m fast -w -t \"$4\" >/dev/null || \"$2\" stop -m immediate -w -t \"$4\""
+                + "\"$2\" stop -m fast -w -t \"$5\" >/dev/null 2>&1 || \"$2\" stop -m immediate -w -t \"$4\""
                 + " >/dev/null || exit 91\n"
                 + "mkdir -p \"$(dirname \"$3\")\"\n"
                 + "exec \"$2\" start -w -t \"$4\" -l \"$3\" -o \"-c primary_conninfo=\" >/dev/null";
-        CommandResult r = runner.run(Command.of("sh", "-c", script, "sh", dir, pg.tool("pg_ctl"), PgControl.SERVER_LOG, t)
+        CommandResult r = runner.run(Command.of("sh", "-c", script, "sh", dir, pg.tool("pg_ctl"), PgControl.SERVER_LOG, t,
+                        String.valueOf(FAST_STOP_TIMEOUT.toSeconds()))
                 .withStdin(marker.encode() + "\n").withTimeout(STEP_TIMEOUT.multipliedBy(2)));
         if (r.succeeded()) {
             return new Result(true, "restarted as a read-only standby without upstream (standby.signal, primary_conninfo empty)");

@@ -76,6 +76,8 @@ final class FenceGuard implements AutoCloseable {
     private volatile boolean preFenced;
     private volatile long upstreamLostAt;
     private volatile boolean silenceOnly;
+    /** This primary's timeline, read each cycle, so the fence reads nothing before it stops the server (0: unknown). */
+    private volatile int timeline;
     private int cycles;
     private boolean staleDone;
     private boolean stuckReported;
@@ -236,6 +238,7 @@ final class FenceGuard implements AutoCloseable {
      * standby work, and this method lifts the fence when that is safe.
      */
     boolean onCycle(RecoveryProgress prog) {
+        endDownReports();
         if (++cycles % 10 == 1) {
             try {
                 DaemonSessions.publish(safetySession.get(), safetyText());
@@ -244,6 +247,11 @@ final class FenceGuard implements AutoCloseable {
             }
         }
         if (!prog.inRecovery()) {
+            try {
+                timeline = ServerProbe.timeline(safetySession.get());
+            } catch (ReplicationException e) {
+                safetySession.reset();
+            }
             preFenced = false;
             if (fenced.isPresent()) {
                 fenced = Optional.empty();
@@ -322,13 +330,9 @@ final class FenceGuard implements AutoCloseable {
     }
 
     private synchronized void applyFence(String reason, int t) {
-        int tli = 0;
-        try (Connection c = access.connect(self.conninfo().with("application_name", "repmgr4j-daemon-" + self.nodeId()),
-                s.checkTimeout(), s.checkTimeout())) {
-            tli = ServerProbe.timeline(c);
-        } catch (SQLException | ReplicationException e) {
-            LOG.debug("[{}] could not read the timeline before fencing: {}", self.nodeName(), e.getMessage());
-        }
+        // nothing that waits on a connection runs between the decision and the fence: the
+        // timeline is the one read in the last cycle (a primary's changes only by promotion)
+        int tli = timeline;
         long t0 = System.nanoTime();
         Fence.Result r = fence.apply(reason, t, tli);
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -385,10 +389,13 @@ final class FenceGuard implements AutoCloseable {
             }
             reached++;
             int[] v = st.get(); // {inRecovery, timeline, term}
-            if (v[0] == 0) {
+            // a witness is a server outside replication: writable and on a timeline of its own by
+            // nature; only the voting term it copied tells whether someone was promoted
+            boolean witness = n.type() == NodeType.WITNESS;
+            if (v[0] == 0 && !witness) {
                 blockers.add(n.describe() + " runs as a writable primary");
             }
-            if (v[1] > m.timeline()) {
+            if (v[1] > m.timeline() && !witness) {
                 blockers.add(n.describe() + " is on timeline " + v[1] + " (this node " + m.timeline() + ")");
             }
             if (v[2] > m.term()) {
@@ -458,9 +465,13 @@ final class FenceGuard implements AutoCloseable {
      */
     void onLocalDown(boolean wasPrimary, Supplier<Optional<NodeRecord>> runningPrimary) {
         staleDone = false;
-        if (!wasPrimary || preFenced || isolated || fenced.isPresent() || fs.mode() != FencingMode.READONLY) {
-            return;
+        if (wasPrimary && !preFenced && !isolated && fenced.isEmpty() && fs.mode() == FencingMode.READONLY) {
+            fenceIfStale(runningPrimary);
         }
+        reportDown(wasPrimary);
+    }
+
+    private void fenceIfStale(Supplier<Optional<NodeRecord>> runningPrimary) {
         Optional<NodeRecord> other = runningPrimary.get();
         if (other.isEmpty()) {
             return;
@@ -484,6 +495,136 @@ final class FenceGuard implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ "its server is down", reported by its daemon
+
+    /** application_name prefix of the sessions a primary's daemon keeps on its peers while its server is down and fenced. */
+    static final String DOWN_PREFIX = "r4jd down ";
+
+    /** The sessions on the peers' servers that carry this daemon's down report, by node id. */
+    private final Map<Integer, KeptConnection> downReports = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * While this primary's server is down: when nothing listens on its port here (a refusal
+     * on its own host, positive evidence) and a standby's daemon has lost it for longer than
+     * its reconnect window (so a failover is coming), puts the readonly fence's standby.signal in place,
+     * so that the server can only start read-only, and reports "server down, fenced" in a
+     * session on every peer's server it reaches. A standby that meets only silence from this
+     * node's server (a host that drops packets to a closed port, a path cut to the port only)
+     * then promotes without waiting out the fence hold. A restart of the server within the
+     * reconnect window is left alone (no report, no signal). Called each cycle while the local
+     * server is down; {@link #onCycle} ends the report once it answers.
+     */
+    private void reportDown(boolean wasPrimary) {
+        if (!wasPrimary || fs.mode() != FencingMode.READONLY
+                || PortProbe.probe(self.conninfo(), s.checkTimeout()) != PortProbe.Reach.REFUSED) {
+            endDownReports();
+            return;
+        }
+        List<NodeRecord> peers = nodes.get().stream()
+                .filter(n -> n.active() && n.nodeId() != self.nodeId()
+                        && (n.type() == NodeType.STANDBY || n.type() == NodeType.WITNESS))
+                .toList();
+        if (fenced.isEmpty()) {
+            if (!standbyLostMe(peers)) {
+                return;
+            }
+            String reason = "server down (its port refuses connections on its own host) while the standbys lost it";
+            Fence.Marker m = new Fence.Marker(term.getAsInt(), timeline, reason);
+            try {
+                fence.placeSignal(m);
+            } catch (ReplicationException e) {
+                LOG.warn("[{}] could not write standby.signal while the server is down: {}", self.nodeName(), e.getMessage());
+                return;
+            }
+            preFenced = true;
+            isolated = true;
+            fenced = Optional.of(m);
+            sink.record(DaemonEvents.PRIMARY_FENCED, true, describeSelf() + " fenced while its server is down"
+                    + " (standby.signal written: it starts as a read-only standby); reason: " + reason, EventSink.Context.NONE);
+        }
+        String text = DOWN_PREFIX + "n=" + self.nodeId() + " t=" + term.getAsInt();
+        for (NodeRecord n : peers) {
+            KeptConnection k = downReports.computeIfAbsent(n.nodeId(), id -> new KeptConnection(() -> access.connect(
+                    n.conninfo().with("application_name", text), s.checkTimeout(), s.checkTimeout().plusSeconds(5))));
+            pool.execute(() -> {
+                try {
+                    k.get();
+                } catch (ReplicationException e) {
+                    LOG.debug("[{}] could not report the server down on {}: {}", self.nodeName(), n.describe(), e.getMessage());
+                }
+            });
+        }
+    }
+
+    /**
+     * Whether a peer's daemon (its beacon, on its own server) has lost this node: reconnecting
+     * to it past its reconnect window, or electing. False while a topology operation (a switchover, a rejoin) holds the
+     * lock on any peer reached: it stops this server on purpose and decides what it becomes.
+     */
+    private boolean standbyLostMe(List<NodeRecord> peers) {
+        // past its reconnect window (and the last attempt's timeout): a restart within the window
+        // causes no failover, as in repmgr, and must not come back read-only either
+        long pastWindow = s.reconnectWindow().plus(s.checkTimeout()).toMillis();
+        Map<Integer, Future<Integer>> futures = new HashMap<>(); // 1 lost, 0 not, -1 an operation runs
+        for (NodeRecord n : peers) {
+            futures.put(n.nodeId(), pool.submit(() -> {
+                try (Connection c = access.connect(n.conninfo().with("application_name", "repmgr4j-daemon-" + self.nodeId()),
+                        s.checkTimeout(), s.checkTimeout())) {
+                    if (access.topologyOperation(c).isPresent()) {
+                        return -1;
+                    }
+                    return Beacon.find(DaemonSessions.list(c, Beacon.PREFIX), n.nodeId())
+                            .map(b -> b.upstreamId() == self.nodeId() && !b.paused()
+                                    && b.lastSeenAgoMillis() > pastWindow
+                                    && (b.mode() == io.repmgr4j.DaemonMode.RECONNECTING
+                                    || b.mode() == io.repmgr4j.DaemonMode.ELECTING
+                                    || b.mode() == io.repmgr4j.DaemonMode.PROMOTING))
+                            .orElse(false) ? 1 : 0;
+                } catch (SQLException | ReplicationException e) {
+                    return 0;
+                }
+            }));
+        }
+        long deadline = System.nanoTime() + s.checkTimeout().plusSeconds(1).toNanos();
+        boolean lost = false;
+        for (Future<Integer> f : futures.values()) {
+            try {
+                int v = f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                if (v < 0) {
+                    return false;
+                }
+                lost |= v > 0;
+            } catch (TimeoutException | ExecutionException e) {
+                f.cancel(true);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return lost;
+    }
+
+    private void endDownReports() {
+        if (!downReports.isEmpty()) {
+            downReports.values().forEach(KeptConnection::close);
+            downReports.clear();
+        }
+    }
+
+    /** Whether the daemon of {@code failed} reports, in a session on this node's server, that its server is down and fenced. */
+    private boolean reportedDown(NodeRecord failed) {
+        try {
+            for (DaemonSessions.Session x : DaemonSessions.list(safetySession.get(), DOWN_PREFIX)) {
+                if (x.applicationName().startsWith(DOWN_PREFIX + "n=" + failed.nodeId() + " ")) {
+                    return true;
+                }
+            }
+        } catch (ReplicationException e) {
+            safetySession.reset();
+        }
+        return false;
+    }
+
     // ------------------------------------------------------------------ standby side
 
     void upstreamLost() {
@@ -502,6 +643,16 @@ final class FenceGuard implements AutoCloseable {
      * daemon closes.
      */
     boolean holdBeforeElection(NodeRecord failed, BooleanSupplier available, Consumer<Duration> pause) {
+        return holdBeforeElection(failed, available, pause, () -> { });
+    }
+
+    /**
+     * {@link #holdBeforeElection(NodeRecord, BooleanSupplier, Consumer)}; {@code nearEnd} runs
+     * once when at most {@link #electionLead()} of the hold is left (the caller starts the
+     * election's probes then, so that a silent node's timeout runs out with the hold instead
+     * of after it). It does not run when the hold ends early on evidence, or is zero.
+     */
+    boolean holdBeforeElection(NodeRecord failed, BooleanSupplier available, Consumer<Duration> pause, Runnable nearEnd) {
         Duration hold = fs.fenceHold();
         silenceOnly = false;
         if (hold.isZero()) {
@@ -509,8 +660,13 @@ final class FenceGuard implements AutoCloseable {
         }
         long since = upstreamLostAt == 0 ? System.nanoTime() : upstreamLostAt;
         boolean logged = false;
+        boolean probesStarted = false;
         while (true) {
             long left = hold.toNanos() - (System.nanoTime() - since);
+            if (!probesStarted && left <= electionLead().toNanos()) {
+                probesStarted = true;
+                nearEnd.run();
+            }
             if (left <= 0) {
                 silenceOnly = true; // waited out: whatever the primary did, it has fenced itself by now
                 return true;
@@ -523,6 +679,11 @@ final class FenceGuard implements AutoCloseable {
             if (r == PortProbe.Reach.REFUSED) {
                 LOG.info("[{}] {} refuses connections on its port: its server is down, no fence to wait for",
                         self.nodeName(), failed.describe());
+                return true;
+            }
+            if (reportedDown(failed)) {
+                LOG.info("[{}] the daemon of {} reports its server down (nothing listens on its port there) and fenced:"
+                        + " no fence to wait for", self.nodeName(), failed.describe());
                 return true;
             }
             if (!logged) {
@@ -545,6 +706,17 @@ final class FenceGuard implements AutoCloseable {
     }
 
     /**
+     * How long before the end of the hold the election's probes may start: the check
+     * timeout, at most the fence deadline. They then start no earlier than
+     * {@code primary_isolation_timeout} after the cut, the latest moment at which the
+     * primary can decide to keep its writes: a primary that saw its quorum again by then
+     * answers them, and one that did not has fenced itself by the end of the hold.
+     */
+    Duration electionLead() {
+        return s.checkTimeout().compareTo(FenceSettings.FENCE_DEADLINE) < 0 ? s.checkTimeout() : FenceSettings.FENCE_DEADLINE;
+    }
+
+    /**
      * Whether the election that follows must apply primary_visibility_consensus whatever
      * the setting: the primary was only silent, so a sibling or the witness that still
      * reaches it means it still has its quorum, is not fenced, and must not be replaced.
@@ -559,11 +731,13 @@ final class FenceGuard implements AutoCloseable {
     public void close() {
         watch.close();
         safetySession.close();
+        endDownReports();
     }
 
     void abort() {
         watch.abort();
         safetySession.abort();
+        downReports.values().forEach(KeptConnection::abort);
     }
 
     /** For logs: this daemon's two figures. */

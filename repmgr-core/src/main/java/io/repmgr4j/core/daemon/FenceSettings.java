@@ -48,7 +48,9 @@ record FenceSettings(FencingMode mode, Optional<String> command, Duration isolat
                     "the command fence runs fence_command on the node's host",
                     "set fence_command (DaemonOptions.fenceCommand), or choose fencing=readonly or stop");
         }
-        Duration probe = clamp(s.monitorInterval().dividedBy(2), Duration.ofMillis(100), Duration.ofSeconds(1));
+        // a quarter of the monitor interval: the round (probe interval + check timeout) bounds the
+        // smallest safe primary_isolation_timeout, which the standbys' fence hold then waits out
+        Duration probe = clamp(s.monitorInterval().dividedBy(4), Duration.ofMillis(100), Duration.ofSeconds(1));
         Duration round = probe.plus(s.checkTimeout());
         Optional<Duration> configured = options.primaryIsolationTimeout()
                 .or(() -> n.primaryIsolationTimeout().map(Duration::ofSeconds));

@@ -187,10 +187,59 @@ final class NodeMonitor implements Runnable {
         try {
             prog = RecoveryProgress.read(local.get());
         } catch (ReplicationException e) {
-            throw new ReplicationException(ErrorCode.DB_CONN, "unable to connect to local node \"" + self.nodeName()
-                    + "\" (ID: " + self.nodeId() + ")", e.getMessage() + e.detail().map(d -> ": " + d).orElse(""),
-                    "start the node's server, or check conninfo in its configuration", e);
+            if (PgPing.ping(self.conninfo(), s.checkTimeout()) == PgPing.Result.OK) {
+                // the server is up and refuses this daemon (authentication, database): a setting to fix
+                throw new ReplicationException(ErrorCode.DB_CONN, "unable to connect to local node \"" + self.nodeName()
+                        + "\" (ID: " + self.nodeId() + ")", e.getMessage() + e.detail().map(d -> ": " + d).orElse(""),
+                        "check conninfo in the node's configuration", e);
+            }
+            // its server is down (or starting): the daemon runs and waits for it, as repmgrd's loop does
+            LOG.warn("[{}] unable to connect to local node \"{}\" (ID: {}) at start: {}; the daemon waits for it and"
+                    + " finishes its start once it answers", self.nodeName(), self.nodeName(), self.nodeId(), e.getMessage());
+            startPending = true;
+            localDownSince = Instant.now();
+            mode = DaemonMode.LOCAL_DOWN;
+            sink.record(DaemonEvents.REPMGRD_LOCAL_DISCONNECT, true, "unable to connect to local node at daemon start",
+                    EventSink.Context.NONE);
+            return;
         }
+        finishStartup(prog);
+    }
+
+    /**
+     * Set when the daemon started while its local server did not answer: each cycle tries
+     * the start's checks again ({@link #finishStartup}) until they pass; nothing else runs.
+     */
+    private boolean startPending;
+    private String startPendingError;
+
+    /** A start deferred by a local server that was down: true once it has finished. */
+    private boolean resumeStartup() {
+        RecoveryProgress prog = readLocal();
+        if (prog == null) {
+            return false;
+        }
+        try {
+            finishStartup(prog);
+        } catch (ReplicationException e) {
+            String m = e.getMessage() + e.hint().map(h -> " (" + h + ")").orElse("");
+            if (!m.equals(startPendingError)) {
+                LOG.error("[{}] the local server answers, but the daemon cannot start: {}", self.nodeName(), m);
+            }
+            startPendingError = m;
+            return false;
+        }
+        startPending = false;
+        long secs = Duration.between(localDownSince, Instant.now()).toSeconds();
+        localDownSince = null;
+        sink.record(DaemonEvents.REPMGRD_LOCAL_RECONNECT, true, "reconnected to local node after " + secs + " seconds",
+                EventSink.Context.NONE);
+        flushEvents();
+        return true;
+    }
+
+    /** The start's checks and announcements, once the local server answers. */
+    private void finishStartup(RecoveryProgress prog) {
         try {
             nodes = localStore.nodes();
             access.remember(nodes);
@@ -249,6 +298,7 @@ final class NodeMonitor implements Runnable {
         if (watch != null) {
             watch.start();
         }
+        mode = DaemonMode.MONITORING;
     }
 
     /** Asks the loop to end; wakes every wait. */
@@ -279,8 +329,13 @@ final class NodeMonitor implements Runnable {
     /** Records {@code repmgrd_shutdown} and writes what is queued, if a primary can be reached. */
     void shutdownEvent() {
         sink.record(DaemonEvents.REPMGRD_SHUTDOWN, true, "daemon of " + describeSelf() + " stopped", EventSink.Context.NONE);
+        lastPrimarySearch = Instant.MIN; // last chance: look for a writable primary now, whenever the last search was
+        finalFlush = true;
         flushEvents();
     }
+
+    /** Set by {@link #shutdownEvent()}: the flush's search for a primary runs although the daemon is stopping. */
+    private boolean finalFlush;
 
     void closeConnections() {
         if (consensus != null) {
@@ -371,6 +426,9 @@ final class NodeMonitor implements Runnable {
     }
 
     private void cycle() {
+        if (startPending && !resumeStartup()) {
+            return;
+        }
         RecoveryProgress prog = checkLocal();
         if (prog == null) {
             return;
@@ -766,10 +824,15 @@ final class NodeMonitor implements Runnable {
             warmSiblingLinks(siblingsOf(upstream));
         }
         // repmgr's shape: the first attempt at once, then one every reconnect_interval; the
-        // failover starts when the last one fails, (attempts - 1) × interval after the loss
+        // failover starts when the last one fails, (attempts - 1) × interval after the loss.
+        // Attempts start on that schedule: a silent upstream's timeout does not push the next one back.
+        long firstAttempt = System.nanoTime();
         for (int attempt = 1; attempt <= s.reconnectAttempts(); attempt++) {
             if (attempt > 1) {
-                pauseFor(s.reconnectInterval());
+                long wait = firstAttempt + s.reconnectInterval().toNanos() * (attempt - 1) - System.nanoTime();
+                if (wait > 0) {
+                    pauseFor(Duration.ofNanos(wait));
+                }
             }
             if (available(upstream)) {
                 upstreamSeen(upstream, null);
@@ -852,12 +915,34 @@ final class NodeMonitor implements Runnable {
             return;
         }
         waitingForOperation = false;
-        if (!guard.holdBeforeElection(failed, () -> available(failed), this::pauseFor)) {
+        earlyProbes = null;
+        if (!guard.holdBeforeElection(failed, () -> available(failed), this::pauseFor,
+                () -> earlyProbes = submitProbes(electionTargets(failed), true))) {
+            cancelProbes(earlyProbes);
+            earlyProbes = null;
             LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
             upstreamSeen(failed, null);
             return;
         }
         elect(failed);
+    }
+
+    /**
+     * The election's first probes, started {@link FenceGuard#electionLead()} before the fence
+     * hold ends, so that a silent old primary's check timeout runs out with the hold rather
+     * than after it; taken (once) by the first election round.
+     */
+    private Probes earlyProbes;
+
+    /** Probes in flight: one future per node, and when they were started. */
+    private record Probes(Map<Integer, Future<Observed>> futures, long startedNanos) {
+    }
+
+    /** The nodes an election for {@code failed} probes: the siblings and the failed primary itself. */
+    private List<NodeRecord> electionTargets(NodeRecord failed) {
+        List<NodeRecord> probeList = new ArrayList<>(siblingsOf(failed));
+        probeList.add(failed);
+        return probeList;
     }
 
     /** A cascaded standby whose upstream standby failed attaches to the primary. */
@@ -882,11 +967,17 @@ final class NodeMonitor implements Runnable {
 
     /** The single running, writable node among the active ones (other than this one and {@code excluded}). */
     private Optional<NodeRecord> findRunningPrimary(int excluded) {
+        return findRunningPrimary(excluded, false);
+    }
+
+    /** {@link #findRunningPrimary(int)}; {@code whileStopping}: also while the daemon closes (its last flush). */
+    private Optional<NodeRecord> findRunningPrimary(int excluded, boolean whileStopping) {
         List<NodeRecord> candidates = nodes.stream()
                 .filter(n -> n.active() && n.nodeId() != self.nodeId() && n.nodeId() != excluded
                         && (n.type() == NodeType.PRIMARY || n.type() == NodeType.STANDBY))
                 .toList();
-        Map<Integer, Observed> seen = observe(candidates, false);
+        Map<Integer, Observed> seen = whileStopping ? collect(submitProbes(candidates, false), candidates)
+                : observe(candidates, false);
         List<NodeRecord> primaries = candidates.stream()
                 .filter(n -> seen.get(n.nodeId()).progress().map(p -> !p.inRecovery()).orElse(false))
                 .toList();
@@ -900,14 +991,35 @@ final class NodeMonitor implements Runnable {
 
     /** Probes nodes in parallel, each bounded by the check timeout. */
     private Map<Integer, Observed> observe(List<NodeRecord> targets, boolean beacons) {
+        Map<Integer, Observed> out = collect(submitProbes(targets, beacons), targets);
+        checkStop();
+        return out;
+    }
+
+    private Probes submitProbes(List<NodeRecord> targets, boolean beacons) {
         Map<Integer, Future<Observed>> futures = new HashMap<>();
         for (NodeRecord n : targets) {
             futures.put(n.nodeId(), probePool.submit(() -> probe(n, beacons)));
         }
-        long deadline = System.nanoTime() + s.checkTimeout().plusSeconds(2).toNanos();
+        return new Probes(futures, System.nanoTime());
+    }
+
+    private static void cancelProbes(Probes p) {
+        if (p != null) {
+            p.futures().values().forEach(f -> f.cancel(true));
+        }
+    }
+
+    /** The answers of probes in flight, all under one deadline (check timeout + 2 s from their start); a node not probed counts as silent. */
+    private Map<Integer, Observed> collect(Probes probes, List<NodeRecord> targets) {
+        long deadline = probes.startedNanos() + s.checkTimeout().plusSeconds(2).toNanos();
         Map<Integer, Observed> out = new HashMap<>();
         for (NodeRecord n : targets) {
-            Future<Observed> f = futures.get(n.nodeId());
+            Future<Observed> f = probes.futures().get(n.nodeId());
+            if (f == null) {
+                out.put(n.nodeId(), Observed.NOTHING);
+                continue;
+            }
             try {
                 out.put(n.nodeId(), f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
             } catch (TimeoutException | ExecutionException e) {
@@ -918,7 +1030,6 @@ final class NodeMonitor implements Runnable {
                 throw new Stop();
             }
         }
-        checkStop();
         return out;
     }
 
@@ -991,9 +1102,11 @@ final class NodeMonitor implements Runnable {
                 return;
             }
             List<NodeRecord> siblings = siblingsOf(failed);
-            List<NodeRecord> probeList = new ArrayList<>(siblings);
-            probeList.add(failed);
-            Map<Integer, Observed> seen = observe(probeList, true);
+            List<NodeRecord> probeList = electionTargets(failed);
+            Probes early = earlyProbes;
+            earlyProbes = null;
+            Map<Integer, Observed> seen = early != null ? collect(early, probeList) : observe(probeList, true);
+            checkStop();
             if (seen.get(failed.nodeId()).progress().isPresent()) {
                 LOG.info("[{}] upstream {} answers again; no failover", self.nodeName(), failed.describe());
                 upstreamSeen(failed, null);
@@ -1249,11 +1362,12 @@ final class NodeMonitor implements Runnable {
         int termBefore = term;
         long p0 = System.nanoTime();
         try {
-            // the promotion checked that the old primary is down (and, on a partition, waited for its
-            // fence): routing may follow as soon as the server accepts writes, not only once the
-            // records are written
-            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), sink::announceOnly,
-                    () -> confirmPrimary(true, "promoted by its daemon"));
+            // the election has just found the old primary silent (or refusing) under the full check
+            // timeout, after the fence hold: the operation's look at it is bounded by a short cap.
+            // Routing may follow as soon as the server accepts writes, not only once the records
+            // are written
+            access.topology().promote(self, failed, s.promoteTimeout(), s.checkTimeout(), oldPrimaryRecheck(),
+                    sink::announceOnly, () -> confirmPrimary(true, "promoted by its daemon"));
             LOG.debug("[{}] promote operation took {} ms", self.nodeName(), (System.nanoTime() - p0) / 1_000_000);
         } catch (ReplicationException e) {
             confirmPrimary(false, "its promotion failed"); // confirmed again by the loop once recorded as the primary
@@ -1299,6 +1413,12 @@ final class NodeMonitor implements Runnable {
                 + failed.nodeName() + "\" (ID: " + failed.nodeId() + ") marked as failed", ctx);
         sink.record(DaemonEvents.REPMGRD_RELOAD, true, "monitoring cluster primary " + describeSelf(), ctx);
         flushEvents();
+    }
+
+    /** The promote operation's bound on the old primary's probe and lock connection (see {@link #promoteSelf}). */
+    private Duration oldPrimaryRecheck() {
+        Duration cap = Duration.ofMillis(250);
+        return s.checkTimeout().compareTo(cap) < 0 ? s.checkTimeout() : cap;
     }
 
     private void followNewPrimary(NodeRecord primary) {
@@ -1501,7 +1621,7 @@ final class NodeMonitor implements Runnable {
         Instant now = Instant.now();
         if (!done && Duration.between(lastPrimarySearch, now).compareTo(PRIMARY_SEARCH_PAUSE) > 0) {
             lastPrimarySearch = now;
-            Optional<NodeRecord> primary = findRunningPrimary(0);
+            Optional<NodeRecord> primary = findRunningPrimary(0, finalFlush);
             if (primary.isPresent()) {
                 knownPrimary = primary.get().conninfo();
                 sink.flush(storeAt(knownPrimary));

@@ -77,22 +77,23 @@ final class RoleCommands implements TopologyActions {
     }
 
     @Override
-    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap, EventListener events,
-                        Runnable onWritable) {
-        if (self.promoteCommand().isEmpty()) {
-            builtIn.promote(self, failedPrimary, timeout, probeCap, events, onWritable);
-            return;
-        }
-        promote(self, failedPrimary, timeout, events);
-        onWritable.run();
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
+        promote(self, failedPrimary, timeout, null, null, events, () -> { });
     }
 
     @Override
-    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events) {
+    public void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
+                        Duration oldPrimaryCap, EventListener events, Runnable onWritable) {
         if (self.promoteCommand().isEmpty()) {
-            builtIn.promote(self, failedPrimary, timeout, events);
+            builtIn.promote(self, failedPrimary, timeout, probeCap, oldPrimaryCap, events, onWritable);
             return;
         }
+        promoteByCommand(self, failedPrimary, timeout);
+        onWritable.run();
+    }
+
+    /** Runs promote_command and waits until the server accepts writes; then makes its record the primary's. */
+    private void promoteByCommand(NodeConfig self, NodeRecord failedPrimary, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<Character, String> v = new HashMap<>();
         v.put('n', String.valueOf(self.nodeId()));

@@ -24,14 +24,17 @@ public interface TopologyActions {
     void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, EventListener events);
 
     /**
-     * {@link #promote(NodeConfig, NodeRecord, Duration, EventListener)}, with the old
-     * primary's probe and the lock's connections bounded by {@code probeCap} (the daemon has
-     * just found the old primary silent; waiting out a full connect timeout on it again only
-     * delays the failover). {@code onWritable} runs as soon as the server accepts writes,
-     * before the records are written; it must return fast and never throw.
+     * {@link #promote(NodeConfig, NodeRecord, Duration, EventListener)} for a failover daemon:
+     * the old primary's probe and the lock's connections are bounded by {@code probeCap} (the
+     * daemon has just found the old primary silent; waiting out a full connect timeout on it
+     * again only delays the failover), and with {@code oldPrimaryCap} the operation's own look
+     * at the old primary by that shorter cap instead (the daemon has just waited out its fence
+     * hold and found it silent under its full check timeout); either may be null.
+     * {@code onWritable} runs as soon as the server accepts writes, before the records are
+     * written; it must return fast and never throw.
      */
     default void promote(NodeConfig self, NodeRecord failedPrimary, Duration timeout, Duration probeCap,
-                         EventListener events, Runnable onWritable) {
+                         Duration oldPrimaryCap, EventListener events, Runnable onWritable) {
         promote(self, failedPrimary, timeout, events);
         onWritable.run();
     }

@@ -33,13 +33,13 @@ class FenceSettingsTest {
     void defaultsAtMonitorOneSecondAndReconnectTwoTimesOneSecond() {
         FenceSettings f = of(BASE, DaemonOptions.defaults());
         assertThat(f.mode()).isEqualTo(FencingMode.READONLY);
-        assertThat(f.probeInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(f.probeInterval()).isEqualTo(Duration.ofMillis(250));
         assertThat(f.checkTimeout()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(f.isolationTimeout()).isEqualTo(Duration.ofSeconds(3));
-        assertThat(f.longestCutToFence()).isEqualTo(Duration.ofSeconds(4));
-        assertThat(f.fenceHold()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(f.isolationTimeout()).isEqualTo(Duration.ofMillis(2500));
+        assertThat(f.longestCutToFence()).isEqualTo(Duration.ofMillis(3500));
+        assertThat(f.fenceHold()).isEqualTo(Duration.ofMillis(3500));
         assertThat(f.reconnectWindow()).isEqualTo(Duration.ofSeconds(1));
-        assertThat(f.shortestCutToPromotion()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(f.shortestCutToPromotion()).isEqualTo(Duration.ofMillis(3500));
     }
 
     @Test
@@ -57,12 +57,12 @@ class FenceSettingsTest {
 
     @Test
     void badFenceSettingsAreRefused() {
-        assertThatThrownBy(() -> of(BASE, DaemonOptions.builder().primaryIsolationTimeout(Duration.ofMillis(1500)).build()))
+        assertThatThrownBy(() -> of(BASE, DaemonOptions.builder().primaryIsolationTimeout(Duration.ofMillis(1250)).build()))
                 .isInstanceOfSatisfying(ReplicationException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG);
-                    assertThat(e.getMessage()).isEqualTo("primary_isolation_timeout 1500 ms is not longer than one"
-                            + " isolation probe round (1500 ms)");
-                    assertThat(e.hint().orElse("")).contains("above 1500 ms");
+                    assertThat(e.getMessage()).isEqualTo("primary_isolation_timeout 1250 ms is not longer than one"
+                            + " isolation probe round (1250 ms)");
+                    assertThat(e.hint().orElse("")).contains("above 1250 ms");
                 });
         assertThatThrownBy(() -> of(BASE, DaemonOptions.builder().fencing(FencingMode.COMMAND).build()))
                 .isInstanceOf(ReplicationException.class).hasMessage("fencing=command but no fence_command is set");

@@ -94,7 +94,7 @@ class IsolationFenceTest {
                 .isInstanceOfSatisfying(ReplicationException.class, e -> {
                     assertThat(e.code()).isEqualTo(ErrorCode.BAD_CONFIG);
                     assertThat(e.getMessage()).contains("primary_isolation_timeout 500 ms is not longer than one isolation"
-                            + " probe round (1150 ms)");
+                            + " probe round (1100 ms)");
                 });
         daemons[1] = daemon(1, options).start();
         daemons[2] = daemon(2, options).start();

@@ -144,8 +144,37 @@ class WitnessTest {
         set.server("pg1").waitForStreaming(set.server("pg2"), Duration.ofSeconds(30));
     }
 
+    /**
+     * With the standby and the witness both lost the primary fences itself; the witness back
+     * alone makes a quorum again, and the fence is lifted: the witness, a writable server
+     * outside replication, is not taken for a second primary.
+     */
     @Test
     @Order(5)
+    void theWitnessBackLiftsTheFenceWithoutCountingAsAWritablePrimary() {
+        PgServer pg1 = set.server("pg1");
+        daemons[3].close();
+        set.server("pg2").kill9();
+        wit.stop();
+        await("pg1 to fence itself", Duration.ofSeconds(60), () -> recorder.has(DaemonEvents.PRIMARY_FENCED));
+        await("pg1 read-only", Duration.ofSeconds(60), () -> {
+            try {
+                return pg1.inRecovery();
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+        wit.start();
+        await("the fence to be lifted with the witness back", Duration.ofSeconds(60),
+                () -> recorder.has(DaemonEvents.PRIMARY_FENCE_LIFTED));
+        await("pg1 writable again", Duration.ofSeconds(60), () -> DaemonTestSupport.isPrimary(pg1));
+        set.server("pg2").start();
+        pg1.waitForStreaming(set.server("pg2"), Duration.ofSeconds(60));
+        daemons[3] = cluster.daemon(witnessConfig, options).addListener(recorder).start();
+    }
+
+    @Test
+    @Order(6)
     void unregisterWitnessRemovesItsRecord() {
         daemons[3].close();
         NodeRecord removed = cluster.unregisterWitness(3).execute();

@@ -80,6 +80,38 @@ class PartitionTest {
     }
 
     /**
+     * Primary and two standbys, one standby cut off from everything for longer than every
+     * timeout: the primary keeps its quorum through the other standby, the cut-off standby
+     * finds no majority to promote with. No failover, no fence, no write lost; healed, the
+     * standby streams again.
+     */
+    @Test
+    void aCutOffStandbyOfThreeNodesCausesNoFailoverAndNoFence() {
+        assumeRoot();
+        try (PartitionCluster pc = PartitionCluster.start(ISOLATION_SECS, Map.of(), List.of())) {
+            PgServer pg1 = pc.server(1);
+            PgServer pg3 = pc.server(3);
+            pc.set.lab().isolate(pc.set.node(3));
+            PartitionCluster.DaemonSupport.sleep(15_000); // fence hold (7 s) + reconnect window + an election, twice over
+            int during = pc.writer.acknowledged();
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            assertThat(pc.writer.acknowledged()).as("the primary kept taking writes").isGreaterThan(during);
+            pc.set.lab().healAll();
+            pg1.waitForStreaming(pg3, Duration.ofSeconds(60));
+
+            PgServer last = pc.awaitSinglePrimary();
+            assertThat(last).isSameAs(pg1);
+            assertThat(pc.observer.becameWritable(pc.server(2))).isZero();
+            assertThat(pc.observer.becameWritable(pg3)).isZero();
+            pc.writer.stop();
+            assertThat(pc.legitMissing(pg1, Long.MAX_VALUE, pg1)).isEmpty();
+            assertThat(pc.events(DaemonEvents.REPMGRD_FAILOVER_PROMOTE)).as(pc.set.daemonLogs(40)).isEmpty();
+            assertThat(pc.events(DaemonEvents.PRIMARY_FENCED)).as(pc.set.daemonLogs(40)).isEmpty();
+            assertThat(pc.events(DaemonEvents.PRIMARY_ISOLATED)).isEmpty();
+        }
+    }
+
+    /**
      * The primary loses both standbys while clients still reach it: it fences itself before
      * a standby is promoted, so the writer's commits move to the new primary without one lost
      * after the promotion; healed, the fenced node stays read-only.
@@ -143,6 +175,41 @@ class PartitionTest {
             assertThat(pc.writer.acknowledgedBy(pg1, pc.observer.becameWritable(promoted)))
                     .as("writes acknowledged by pg1 after the promotion").isZero();
             assertThat(pc.legitMissing(pg1, cut, last)).isEmpty();
+        }
+    }
+
+    /**
+     * The primary's server dies on a host that drops the standbys' packets to the closed port
+     * (they meet silence, not a refusal). Its daemon, which still reaches them, sees nothing
+     * listen on its own host, puts standby.signal in place and reports the server down on
+     * the standbys' servers: a standby promotes on that evidence, without the fence hold, and
+     * the old server, started again, comes up read-only.
+     */
+    @Test
+    void aServerDownReportedByItsDaemonIsEvidence() {
+        assumeRoot();
+        try (PartitionCluster pc = PartitionCluster.start(ISOLATION_SECS, Map.of(), List.of())) {
+            PgServer pg1 = pc.server(1);
+            long crash = pc.quiesce(pg1, List.of(pc.server(2), pc.server(3)));
+            pc.set.lab().dropPortFromNodes(pc.set.node(1), pg1.port());
+            pg1.kill9();
+            pc.writer.resume();
+            await("a standby to be promoted", Duration.ofSeconds(60),
+                    () -> pc.observer.becameWritable(pc.server(2)) != 0 || pc.observer.becameWritable(pc.server(3)) != 0);
+            PgServer promoted = pc.observer.becameWritable(pc.server(2)) != 0 ? pc.server(2) : pc.server(3);
+            String logs = pc.set.daemonLogs(400);
+            assertThat(logs).as(logs).contains("reports its server down").doesNotContain("refuses connections on its port");
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            pc.set.lab().healAll();
+            pg1.start();
+            assertThat(pg1.inRecovery()).as("pg1 restarted after its daemon fenced it").isTrue();
+
+            PgServer last = pc.awaitSinglePrimary();
+            pc.writer.awaitCommits(20, Duration.ofSeconds(30));
+            pc.writer.stop();
+            assertThat(last).isSameAs(promoted);
+            assertThat(pc.writer.acknowledgedBy(pg1, crash)).as("writes acknowledged by pg1 after it crashed").isZero();
+            assertThat(pc.legitMissing(pg1, crash, last)).isEmpty();
         }
     }
 
