@@ -1,5 +1,7 @@
 package io.repmgr4j.testcontainers;
 
+import io.repmgr4j.testkit.ReplicaSet;
+import io.repmgr4j.testkit.spi.ReplicaSetSpec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -22,7 +24,7 @@ import java.util.NoSuchElementException;
  * Needs a Docker engine (Testcontainers finds it as usual, e.g. through DOCKER_HOST) and a
  * PostgreSQL image ({@link PgContainer#image()}). Thread-safe.
  */
-public final class PgContainerReplicaSet implements AutoCloseable {
+public final class PgContainerReplicaSet implements ReplicaSet {
     private final List<PgContainer> nodes;
     private boolean closed;
 
@@ -40,24 +42,23 @@ public final class PgContainerReplicaSet implements AutoCloseable {
      * {@code cascade} maps a standby's number to its upstream's (3 → 2: pg3 streams from pg2).
      */
     public static PgContainerReplicaSet start(int nodes, Map<String, String> settings, Map<Integer, Integer> cascade) {
-        if (nodes < 1) {
-            throw new IllegalArgumentException("a replica set needs at least one node, got " + nodes);
-        }
-        cascade.forEach((n, up) -> {
-            if (n < 2 || n > nodes || up < 1 || up >= n) {
-                throw new IllegalArgumentException("cascade " + n + " -> " + up + ": a standby of this set can only"
-                        + " cascade from a node with a lower number");
-            }
-        });
+        return start(new ReplicaSetSpec(nodes, cascade, settings, ""));
+    }
+
+    /**
+     * Starts a set of this shape (the test kit's backend-neutral description: nodes,
+     * cascade, settings, name prefix): node {@code n} is named {@code spec.nodeName(n)}.
+     */
+    public static PgContainerReplicaSet start(ReplicaSetSpec spec) {
         List<PgContainer> started = new ArrayList<>();
         try {
-            PgContainer primary = PgContainer.empty("pg1");
+            PgContainer primary = PgContainer.empty(spec.nodeName(1));
             started.add(primary);
-            primary.initPrimary(new LinkedHashMap<>(settings));
-            for (int i = 2; i <= nodes; i++) {
-                PgContainer standby = PgContainer.empty("pg" + i);
+            primary.initPrimary(new LinkedHashMap<>(spec.settings()));
+            for (int i = 2; i <= spec.nodes(); i++) {
+                PgContainer standby = PgContainer.empty(spec.nodeName(i));
                 started.add(standby);
-                standby.cloneFrom(started.get(cascade.getOrDefault(i, 1) - 1));
+                standby.cloneFrom(started.get(spec.upstreamOf(i) - 1));
             }
             return new PgContainerReplicaSet(started);
         } catch (RuntimeException e) {
@@ -72,12 +73,20 @@ public final class PgContainerReplicaSet implements AutoCloseable {
         }
     }
 
+    /** {@code containers}. */
+    @Override
+    public String backend() {
+        return "containers";
+    }
+
     /** The node started as primary (pg1). */
+    @Override
     public PgContainer primary() {
         return nodes.get(0);
     }
 
     /** Node {@code n}: 1 is pg1, the primary. */
+    @Override
     public PgContainer node(int n) {
         if (n < 1 || n > nodes.size()) {
             throw new NoSuchElementException("no node " + n + " in this replica set of " + nodes.size());
@@ -86,6 +95,7 @@ public final class PgContainerReplicaSet implements AutoCloseable {
     }
 
     /** All nodes, pg1 first. */
+    @Override
     public List<PgContainer> nodes() {
         return nodes;
     }

@@ -1,5 +1,7 @@
 package io.repmgr4j.testkit.junit;
 
+import io.repmgr4j.SyncMode;
+import io.repmgr4j.testkit.Backend;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Inherited;
@@ -49,6 +51,28 @@ public @interface PgReplicaSetTest {
 
     /** One replica set for the whole class (default), or a fresh one for every test method. */
     Lifecycle lifecycle() default Lifecycle.PER_CLASS;
+
+    /**
+     * Where the set runs: {@code AUTO} (default) takes local PostgreSQL binaries when
+     * present and containers otherwise, unless {@code REPMGR4J_TESTKIT_BACKEND} (system
+     * property, JUnit configuration parameter or environment variable) says
+     * {@code local} or {@code containers}; {@code LOCAL} and {@code CONTAINERS} are used
+     * as they are. Containers need {@code io.repmgr4j:repmgr-testcontainers} on the test
+     * class path and a Docker engine.
+     */
+    Backend backend() default Backend.AUTO;
+
+    /**
+     * Synchronous replication managed by the library, set with
+     * {@code cluster.synchronousReplication().mode(..).count(..).apply()} once the nodes are
+     * registered and before the first test runs (which then finds pg_stat_replication
+     * showing it): {@code OFF} (default) leaves replication asynchronous. Needs repmgr-core
+     * on the test class path.
+     */
+    SyncMode synchronous() default SyncMode.OFF;
+
+    /** {@code synchronous_count}: how many standbys confirm each commit ({@code FIRST n} / {@code ANY n}). */
+    int synchronousCount() default 1;
 
     /** When the replica set is started and removed. */
     enum Lifecycle {
