@@ -3,11 +3,15 @@ package io.repmgr4j.testcontainers;
 import io.repmgr4j.testkit.ReplicaSet;
 import io.repmgr4j.testkit.spi.ReplicaSetSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.IntConsumer;
 
 /**
  * The container counterpart of the test kit's {@code PgReplicaSet}: a primary {@code pg1}
@@ -48,28 +52,93 @@ public final class PgContainerReplicaSet implements ReplicaSet {
     /**
      * Starts a set of this shape (the test kit's backend-neutral description: nodes,
      * cascade, settings, name prefix): node {@code n} is named {@code spec.nodeName(n)}.
+     * Every node's container starts at the same time; then the primary is initialized and
+     * the standbys are cloned in waves (all standbys whose upstream runs already at once),
+     * each streaming before this returns. On failure every container started is removed.
      */
     public static PgContainerReplicaSet start(ReplicaSetSpec spec) {
-        List<PgContainer> started = new ArrayList<>();
+        List<PgContainer> started = Collections.synchronizedList(new ArrayList<>());
+        PgContainer[] byNumber = new PgContainer[spec.nodes() + 1];
         try {
-            PgContainer primary = PgContainer.empty(spec.nodeName(1));
-            started.add(primary);
-            primary.initPrimary(new LinkedHashMap<>(spec.settings()));
-            for (int i = 2; i <= spec.nodes(); i++) {
-                PgContainer standby = PgContainer.empty(spec.nodeName(i));
-                started.add(standby);
-                standby.cloneFrom(started.get(spec.upstreamOf(i) - 1));
+            List<Integer> all = new ArrayList<>();
+            for (int i = 1; i <= spec.nodes(); i++) {
+                all.add(i);
             }
-            return new PgContainerReplicaSet(started);
+            inParallel(all, i -> {
+                PgContainer c = PgContainer.empty(spec.nodeName(i));
+                started.add(c);
+                byNumber[i] = c;
+            });
+            byNumber[1].initPrimary(new LinkedHashMap<>(spec.settings()));
+            Set<Integer> running = new TreeSet<>(List.of(1));
+            Set<Integer> pending = new TreeSet<>(all.subList(1, all.size()));
+            while (!pending.isEmpty()) {
+                List<Integer> wave = new ArrayList<>();
+                for (int n : pending) {
+                    if (running.contains(spec.upstreamOf(n))) {
+                        wave.add(n);
+                    }
+                }
+                inParallel(wave, n -> byNumber[n].cloneFrom(byNumber[spec.upstreamOf(n)]));
+                pending.removeAll(wave);
+                running.addAll(wave);
+            }
+            return new PgContainerReplicaSet(new ArrayList<>(Arrays.asList(byNumber).subList(1, spec.nodes() + 1)));
         } catch (RuntimeException e) {
-            for (int i = started.size() - 1; i >= 0; i--) {
+            List<PgContainer> toClose;
+            synchronized (started) {
+                toClose = new ArrayList<>(started);
+            }
+            for (int i = toClose.size() - 1; i >= 0; i--) {
                 try {
-                    started.get(i).close();
+                    toClose.get(i).close();
                 } catch (RuntimeException suppressed) {
                     e.addSuppressed(suppressed);
                 }
             }
             throw e;
+        }
+    }
+
+    /** Runs {@code work} for each node number, one thread each, and waits for all; the first failure is thrown. */
+    private static void inParallel(List<Integer> nodes, IntConsumer work) {
+        if (nodes.size() == 1) {
+            work.accept(nodes.get(0));
+            return;
+        }
+        List<Thread> threads = new ArrayList<>();
+        List<RuntimeException> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int n : nodes) {
+            Thread t = new Thread(() -> {
+                try {
+                    work.accept(n);
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }, "repmgr4j-testcontainers-pg" + n);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // every thread is waited for, so no container escapes the cleanup
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the containers");
+        }
+        if (!failures.isEmpty()) {
+            RuntimeException first = failures.get(0);
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            throw first;
         }
     }
 
