@@ -1,8 +1,11 @@
 package io.repmgr4j.testcontainers;
 
 import io.repmgr4j.ConnInfo;
+import io.repmgr4j.ImmutableNodeConfig;
+import io.repmgr4j.NodeConfig;
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
+import io.repmgr4j.testkit.PgNode;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -40,7 +43,7 @@ import org.testcontainers.utility.DockerImageName;
  * and the official {@code postgres:15} image fits too. {@link #close()} removes the
  * container. Thread-safe: lifecycle methods are serialized; SQL helpers may run concurrently.
  */
-public final class PgContainer implements AutoCloseable {
+public final class PgContainer implements PgNode, AutoCloseable {
     /** The image used unless {@code REPMGR4J_PG_IMAGE} names another. */
     public static final String DEFAULT_IMAGE = "repmgr4j/postgres:15-bookworm";
     /** Where the PostgreSQL programs are in the image unless {@code REPMGR4J_PG_CONTAINER_BINDIR} says otherwise. */
@@ -115,7 +118,14 @@ public final class PgContainer implements AutoCloseable {
         return name;
     }
 
+    /** {@code 127.0.0.1}: the containers share the Docker host's network. */
+    @Override
+    public String host() {
+        return HOST;
+    }
+
     /** The loopback port the server listens on (the same inside the containers and on the host). */
+    @Override
     public int port() {
         return port;
     }
@@ -138,6 +148,16 @@ public final class PgContainer implements AutoCloseable {
     /** The OS user the server runs as inside the container ({@code postgres}). */
     public String osUser() {
         return OS_USER;
+    }
+
+    /**
+     * A node configuration for this node: id, name, conninfo, and the data directory and
+     * pg_bindir as paths inside the container (where {@link #runner()} runs the programs).
+     */
+    @Override
+    public ImmutableNodeConfig.Builder nodeConfig(int nodeId) {
+        return NodeConfig.builder().nodeId(nodeId).nodeName(name).conninfo(conninfo()).dataDirectory(dataDirectory())
+                .pgBindir(bindir);
     }
 
     /** Runs commands inside this node's container as {@code postgres}. */

@@ -1,11 +1,17 @@
 package io.repmgr4j.testcontainers;
 
+import io.repmgr4j.testkit.ReplicaSet;
+import io.repmgr4j.testkit.spi.ReplicaSetSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.IntConsumer;
 
 /**
  * The container counterpart of the test kit's {@code PgReplicaSet}: a primary {@code pg1}
@@ -22,7 +28,7 @@ import java.util.NoSuchElementException;
  * Needs a Docker engine (Testcontainers finds it as usual, e.g. through DOCKER_HOST) and a
  * PostgreSQL image ({@link PgContainer#image()}). Thread-safe.
  */
-public final class PgContainerReplicaSet implements AutoCloseable {
+public final class PgContainerReplicaSet implements ReplicaSet {
     private final List<PgContainer> nodes;
     private boolean closed;
 
@@ -40,30 +46,52 @@ public final class PgContainerReplicaSet implements AutoCloseable {
      * {@code cascade} maps a standby's number to its upstream's (3 → 2: pg3 streams from pg2).
      */
     public static PgContainerReplicaSet start(int nodes, Map<String, String> settings, Map<Integer, Integer> cascade) {
-        if (nodes < 1) {
-            throw new IllegalArgumentException("a replica set needs at least one node, got " + nodes);
-        }
-        cascade.forEach((n, up) -> {
-            if (n < 2 || n > nodes || up < 1 || up >= n) {
-                throw new IllegalArgumentException("cascade " + n + " -> " + up + ": a standby of this set can only"
-                        + " cascade from a node with a lower number");
-            }
-        });
-        List<PgContainer> started = new ArrayList<>();
+        return start(new ReplicaSetSpec(nodes, cascade, settings, ""));
+    }
+
+    /**
+     * Starts a set of this shape (the test kit's backend-neutral description: nodes,
+     * cascade, settings, name prefix): node {@code n} is named {@code spec.nodeName(n)}.
+     * Every node's container starts at the same time; then the primary is initialized and
+     * the standbys are cloned in waves (all standbys whose upstream runs already at once),
+     * each streaming before this returns. On failure every container started is removed.
+     */
+    public static PgContainerReplicaSet start(ReplicaSetSpec spec) {
+        List<PgContainer> started = Collections.synchronizedList(new ArrayList<>());
+        PgContainer[] byNumber = new PgContainer[spec.nodes() + 1];
         try {
-            PgContainer primary = PgContainer.empty("pg1");
-            started.add(primary);
-            primary.initPrimary(new LinkedHashMap<>(settings));
-            for (int i = 2; i <= nodes; i++) {
-                PgContainer standby = PgContainer.empty("pg" + i);
-                started.add(standby);
-                standby.cloneFrom(started.get(cascade.getOrDefault(i, 1) - 1));
+            List<Integer> all = new ArrayList<>();
+            for (int i = 1; i <= spec.nodes(); i++) {
+                all.add(i);
             }
-            return new PgContainerReplicaSet(started);
+            inParallel(all, i -> {
+                PgContainer c = PgContainer.empty(spec.nodeName(i));
+                started.add(c);
+                byNumber[i] = c;
+            });
+            byNumber[1].initPrimary(new LinkedHashMap<>(spec.settings()));
+            Set<Integer> running = new TreeSet<>(List.of(1));
+            Set<Integer> pending = new TreeSet<>(all.subList(1, all.size()));
+            while (!pending.isEmpty()) {
+                List<Integer> wave = new ArrayList<>();
+                for (int n : pending) {
+                    if (running.contains(spec.upstreamOf(n))) {
+                        wave.add(n);
+                    }
+                }
+                inParallel(wave, n -> byNumber[n].cloneFrom(byNumber[spec.upstreamOf(n)]));
+                pending.removeAll(wave);
+                running.addAll(wave);
+            }
+            return new PgContainerReplicaSet(new ArrayList<>(Arrays.asList(byNumber).subList(1, spec.nodes() + 1)));
         } catch (RuntimeException e) {
-            for (int i = started.size() - 1; i >= 0; i--) {
+            List<PgContainer> toClose;
+            synchronized (started) {
+                toClose = new ArrayList<>(started);
+            }
+            for (int i = toClose.size() - 1; i >= 0; i--) {
                 try {
-                    started.get(i).close();
+                    toClose.get(i).close();
                 } catch (RuntimeException suppressed) {
                     e.addSuppressed(suppressed);
                 }
@@ -72,12 +100,62 @@ public final class PgContainerReplicaSet implements AutoCloseable {
         }
     }
 
+    /** Runs {@code work} for each node number, one thread each, and waits for all; the first failure is thrown. */
+    private static void inParallel(List<Integer> nodes, IntConsumer work) {
+        if (nodes.size() == 1) {
+            work.accept(nodes.get(0));
+            return;
+        }
+        List<Thread> threads = new ArrayList<>();
+        List<RuntimeException> failures = Collections.synchronizedList(new ArrayList<>());
+        for (int n : nodes) {
+            Thread t = new Thread(() -> {
+                try {
+                    work.accept(n);
+                } catch (RuntimeException e) {
+                    failures.add(e);
+                }
+            }, "repmgr4j-testcontainers-pg" + n);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // every thread is waited for, so no container escapes the cleanup
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the containers");
+        }
+        if (!failures.isEmpty()) {
+            RuntimeException first = failures.get(0);
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            throw first;
+        }
+    }
+
+    /** {@code containers}. */
+    @Override
+    public String backend() {
+        return "containers";
+    }
+
     /** The node started as primary (pg1). */
+    @Override
     public PgContainer primary() {
         return nodes.get(0);
     }
 
     /** Node {@code n}: 1 is pg1, the primary. */
+    @Override
     public PgContainer node(int n) {
         if (n < 1 || n > nodes.size()) {
             throw new NoSuchElementException("no node " + n + " in this replica set of " + nodes.size());
@@ -86,6 +164,7 @@ public final class PgContainerReplicaSet implements AutoCloseable {
     }
 
     /** All nodes, pg1 first. */
+    @Override
     public List<PgContainer> nodes() {
         return nodes;
     }

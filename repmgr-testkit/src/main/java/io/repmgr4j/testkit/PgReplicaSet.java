@@ -1,8 +1,10 @@
 package io.repmgr4j.testkit;
 
+import io.repmgr4j.testkit.spi.ReplicaSetSpec;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -22,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *
  * Thread-safe.
  */
-public final class PgReplicaSet implements AutoCloseable {
+public final class PgReplicaSet implements ReplicaSet {
     private static final Logger LOG = LoggerFactory.getLogger(PgReplicaSet.class);
 
     private final List<PgServer> servers;
@@ -58,6 +60,7 @@ public final class PgReplicaSet implements AutoCloseable {
     }
 
     /** The server started as primary ({@code pg1}). */
+    @Override
     public PgServer primary() {
         return servers.get(0);
     }
@@ -65,6 +68,26 @@ public final class PgReplicaSet implements AutoCloseable {
     /** All servers, {@code pg1} first. */
     public List<PgServer> servers() {
         return servers;
+    }
+
+    /** The same as {@link #servers()}. */
+    @Override
+    public List<PgServer> nodes() {
+        return servers;
+    }
+
+    /** {@code local}. */
+    @Override
+    public String backend() {
+        return Backend.LOCAL.id();
+    }
+
+    /** Starts a set of this shape on local servers. */
+    public static PgReplicaSet start(ReplicaSetSpec spec) {
+        Builder b = builder().nodes(spec.nodes()).namePrefix(spec.namePrefix());
+        spec.cascade().forEach(b::cascade);
+        spec.settings().forEach(b::setting);
+        return b.start();
     }
 
     /** The servers started as standbys ({@code pg2}, ...). */
@@ -128,6 +151,7 @@ public final class PgReplicaSet implements AutoCloseable {
      *
      * @throws NoSuchElementException when the set has fewer nodes
      */
+    @Override
     public PgServer node(int n) {
         if (n < 1 || n > servers.size()) {
             throw new NoSuchElementException("no node " + n + " in this replica set of " + servers.size() + " nodes");
@@ -146,7 +170,6 @@ public final class PgReplicaSet implements AutoCloseable {
      * names (and so their directories and log lines). Not thread-safe.
      */
     public static final class Builder {
-        private static final int MAX_NAME = 40;
         private int nodes = 3;
         private String namePrefix = "";
         private final java.util.Map<Integer, Integer> upstreams = new java.util.HashMap<>();
@@ -184,24 +207,8 @@ public final class PgReplicaSet implements AutoCloseable {
          * @throws IllegalArgumentException when the text is not of that form
          */
         public Builder cascade(String standbyEqualsUpstream) {
-            String[] parts = standbyEqualsUpstream == null ? new String[0] : standbyEqualsUpstream.split("=", -1);
-            if (parts.length != 2) {
-                throw new IllegalArgumentException("a cascade is \"standby=upstream\", e.g. \"pg3=pg2\"; got \""
-                        + standbyEqualsUpstream + "\"");
-            }
-            return cascade(nodeNumber(parts[0], standbyEqualsUpstream), nodeNumber(parts[1], standbyEqualsUpstream));
-        }
-
-        private static int nodeNumber(String text, String whole) {
-            String t = text.trim();
-            if (t.startsWith("pg")) {
-                t = t.substring(2);
-            }
-            try {
-                return Integer.parseInt(t);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("a cascade names nodes as pg<N> or <N>: \"" + whole + "\"", e);
-            }
+            int[] c = ReplicaSetSpec.cascade(standbyEqualsUpstream);
+            return cascade(c[0], c[1]);
         }
 
         /** One more postgresql.conf setting for every server (see {@link PgServer.Builder#setting}). */
@@ -217,12 +224,8 @@ public final class PgReplicaSet implements AutoCloseable {
          * @throws IllegalArgumentException when there is no '='
          */
         public Builder setting(String nameEqualsValue) {
-            int eq = nameEqualsValue == null ? -1 : nameEqualsValue.indexOf('=');
-            if (eq <= 0) {
-                throw new IllegalArgumentException("a setting is \"name=value\", e.g. \"max_wal_senders=5\"; got \""
-                        + nameEqualsValue + "\"");
-            }
-            return setting(nameEqualsValue.substring(0, eq).trim(), nameEqualsValue.substring(eq + 1).trim());
+            Map.Entry<String, String> e = ReplicaSetSpec.setting(nameEqualsValue);
+            return setting(e.getKey(), e.getValue());
         }
 
         /**
@@ -232,19 +235,7 @@ public final class PgReplicaSet implements AutoCloseable {
          * 40-character limit. {@link PgReplicaSet#server(String)} still finds {@code "pg2"}.
          */
         public Builder namePrefix(String prefix) {
-            String p = prefix == null ? "" : prefix.replaceAll("[^A-Za-z0-9_.-]", "_");
-            while (p.endsWith("-")) {
-                p = p.substring(0, p.length() - 1);
-            }
-            if (!p.isEmpty() && !Character.isLetterOrDigit(p.charAt(0))) {
-                p = "t" + p;
-            }
-            int room = MAX_NAME - ("-pg" + 99).length();
-            if (p.length() > room) {
-                p = p.substring(0, room);
-            }
-            p = p.isEmpty() ? "" : p + "-";
-            this.namePrefix = p;
+            this.namePrefix = ReplicaSetSpec.namePrefix(prefix);
             return this;
         }
 

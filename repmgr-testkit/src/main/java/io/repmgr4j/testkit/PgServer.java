@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * behind. Thread-safe: lifecycle methods are serialized per server; SQL helpers may be
  * called concurrently.
  */
-public final class PgServer extends PlacedInstance implements AutoCloseable {
+public final class PgServer extends PlacedInstance implements PgNode, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PgServer.class);
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final int PORT_ATTEMPTS = 3;

@@ -76,4 +76,10 @@ abstract class PlacedInstance implements PgInstance {
     Place place() {
         return place;
     }
+
+    /** See {@link PgInstance#nodeConfig(int)}. */
+    @Override
+    public io.repmgr4j.ImmutableNodeConfig.Builder nodeConfig(int nodeId) {
+        return PgInstance.super.nodeConfig(nodeId);
+    }
 }

@@ -7,7 +7,7 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Which server of the replica set a {@code PgServer} parameter or field of a
+ * Which node of the replica set a {@code PgNode} (or {@code PgServer}, {@code PgContainer}) parameter or field of a
  * {@link PgReplicaSetTest} receives: {@code @Node(1)} the primary (pg1, also the default
  * without this annotation), {@code @Node(2)} the first standby (pg2), and so on.
  *
