@@ -8,8 +8,8 @@ import io.repmgr4j.ReplicationCluster;
 import io.repmgr4j.core.ReplicationClusters;
 import io.repmgr4j.spi.Command;
 import io.repmgr4j.spi.CommandResult;
-import io.repmgr4j.spi.CommandRunner;
 import io.repmgr4j.spi.LocalCommandRunner;
+import io.repmgr4j.testkit.AddressWatch;
 import io.repmgr4j.testkit.NetLab;
 import io.repmgr4j.testkit.NetNode;
 import io.repmgr4j.testkit.NetReplicaSet;
@@ -22,9 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The virtual-IP half of {@code benchmarks/run routing-lb}: three nodes, each in its own
@@ -66,9 +63,7 @@ final class VipRounds {
     static Result run(int rounds) throws Exception {
         List<Long> firstCommit = new ArrayList<>();
         List<Long> vipAfter = new ArrayList<>();
-        AtomicLong samples = new AtomicLong();
-        AtomicLong onTwo = new AtomicLong();
-        AtomicBoolean sampling = new AtomicBoolean(true);
+        AddressWatch watch = null;
         List<FailoverDaemon> daemons = new ArrayList<>();
         int rejections;
         try (NetReplicaSet set = NetReplicaSet.start(3, b -> b.setting("wal_retrieve_retry_interval", "200ms"))) {
@@ -86,7 +81,7 @@ final class VipRounds {
                         .failover(FailoverMode.AUTOMATIC).monitorIntervalSecs(1).reconnectAttempts(3).reconnectInterval(1)
                         .vip(vip + "/24").vipInterface("eth0").build();
                 configs.add(c);
-                builder.seed(s.conninfo()).node(c, hostRunner(n, s.runner()));
+                builder.seed(s.conninfo()).node(c, n.hostRunner(s.runner()));
             }
             try (ReplicationCluster cluster = builder.build()) {
                 cluster.registerPrimary(configs.get(0)).execute();
@@ -97,21 +92,8 @@ final class VipRounds {
                 for (NodeConfig c : configs) {
                     daemons.add(cluster.daemon(c, fast).start());
                 }
-                Thread sampler = new Thread(() -> {
-                    while (sampling.get()) {
-                        int holders = 0;
-                        for (int i = 1; i <= 3; i++) {
-                            holders += holds(set.node(i), vip) ? 1 : 0;
-                        }
-                        samples.incrementAndGet();
-                        if (holders > 1) {
-                            onTwo.incrementAndGet();
-                        }
-                    }
-                }, "vip-sampler");
-                sampler.setDaemon(true);
-                sampler.start();
-                await("the VIP on n1", Duration.ofSeconds(30), () -> holds(set.node(1), vip));
+                watch = AddressWatch.start(List.of(set.node(1), set.node(2), set.node(3)), vip);
+                await("the VIP on n1", Duration.ofSeconds(30), () -> set.node(1).hasAddress(vip));
                 try (PgWriter writer = startWriter(vip, vipPort, set.server(1))) {
                     writer.awaitCommits(20, Duration.ofSeconds(20));
                     int primary = 1;
@@ -128,33 +110,13 @@ final class VipRounds {
                     rejections = writer.readOnlyRejections();
                 }
             } finally {
-                sampling.set(false);
+                if (watch != null) {
+                    watch.close();
+                }
                 daemons.forEach(FailoverDaemon::close);
             }
         }
-        return new Result(firstCommit, vipAfter, samples.get(), onTwo.get(), rejections);
-    }
-
-    /** {@code ip} and {@code arping} in the node's network namespace (as root), everything else as the server's runner. */
-    private static CommandRunner hostRunner(NetNode n, CommandRunner rest) {
-        CommandRunner net = n.networkRunner();
-        return new CommandRunner() {
-            @Override
-            public CommandResult run(Command c) {
-                return Set.of("ip", "arping").contains(c.argv().get(0)) ? net.run(c) : rest.run(c);
-            }
-
-            @Override
-            public String describe() {
-                return rest.describe() + ", network of " + n;
-            }
-        };
-    }
-
-    private static boolean holds(NetNode n, String vip) {
-        CommandResult r = LocalCommandRunner.asCurrentUser().run(Command.of("ip", "-n", n.netns(), "-o", "-4", "addr", "show",
-                "dev", "eth0").withTimeout(Duration.ofSeconds(10)));
-        return r.succeeded() && r.stdout().contains(" " + vip + "/");
+        return new Result(firstCommit, vipAfter, watch.samples(), watch.samplesOnTwo(), rejections);
     }
 
     private static PgWriter startWriter(String vip, int port, PgServer any) throws InterruptedException {
@@ -211,7 +173,7 @@ final class VipRounds {
             long vipAt = 0;
             OptionalLong first = OptionalLong.empty();
             while (first.isEmpty() || vipAt == 0) {
-                if (vipAt == 0 && holds(set.node(winner), vip)) {
+                if (vipAt == 0 && set.node(winner).hasAddress(vip)) {
                     vipAt = System.nanoTime();
                 }
                 if (System.nanoTime() > deadline) {

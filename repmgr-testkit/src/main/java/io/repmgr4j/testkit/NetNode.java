@@ -54,6 +54,35 @@ public final class NetNode {
     }
 
     /**
+     * A node's command runner for a daemon that moves a virtual IP: {@code ip} and
+     * {@code arping} run in this host's network as root ({@link #networkRunner()}), every
+     * other command through {@code rest} (typically the server's own runner).
+     */
+    public io.repmgr4j.spi.CommandRunner hostRunner(io.repmgr4j.spi.CommandRunner rest) {
+        io.repmgr4j.spi.CommandRunner net = networkRunner();
+        NetNode self = this;
+        return new io.repmgr4j.spi.CommandRunner() {
+            @Override
+            public io.repmgr4j.spi.CommandResult run(io.repmgr4j.spi.Command c) {
+                String program = c.argv().get(0);
+                return program.equals("ip") || program.equals("arping") ? net.run(c) : rest.run(c);
+            }
+
+            @Override
+            public String describe() {
+                return rest.describe() + ", network of " + self;
+            }
+        };
+    }
+
+    /** Whether {@code address} is on this host's {@code eth0} now. */
+    public boolean hasAddress(String address) {
+        io.repmgr4j.spi.CommandResult r = io.repmgr4j.spi.LocalCommandRunner.asCurrentUser().run(io.repmgr4j.spi.Command.of(
+                "ip", "-n", netns, "-o", "-4", "addr", "show", "dev", "eth0").withTimeout(java.time.Duration.ofSeconds(10)));
+        return r.succeeded() && r.stdout().contains(" " + address + "/");
+    }
+
+    /**
      * Starts a new primary server in this namespace, listening on {@link #address()}, with
      * pg_hba.conf admitting the lab's subnet; {@code options} may add settings, a password,
      * an OS user (not the name: that is {@code serverName}).

@@ -11,20 +11,13 @@ import io.repmgr4j.FailoverDaemon;
 import io.repmgr4j.NodeConfig;
 import io.repmgr4j.ReplicationCluster;
 import io.repmgr4j.core.ReplicationClusters;
-import io.repmgr4j.spi.Command;
-import io.repmgr4j.spi.CommandResult;
-import io.repmgr4j.spi.CommandRunner;
-import io.repmgr4j.spi.LocalCommandRunner;
-import io.repmgr4j.testkit.NetNode;
+import io.repmgr4j.testkit.AddressWatch;
 import io.repmgr4j.testkit.NetReplicaSet;
 import io.repmgr4j.testkit.PgServer;
 import io.repmgr4j.testkit.PgWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,33 +33,10 @@ import org.junit.jupiter.api.Test;
  */
 class VipClientTrafficTest {
 
-    private static boolean holds(NetNode n, String vip) {
-        CommandResult r = LocalCommandRunner.asCurrentUser().run(Command.of("ip", "-n", n.netns(), "-o", "-4", "addr", "show",
-                "dev", "eth0").withTimeout(Duration.ofSeconds(10)));
-        return r.succeeded() && r.stdout().contains(" " + vip + "/");
-    }
-
-    /** {@code ip} and {@code arping} in the node's network namespace (as root), everything else as the server's runner. */
-    private static CommandRunner hostRunner(NetNode n, CommandRunner rest) {
-        CommandRunner net = n.networkRunner();
-        return new CommandRunner() {
-            @Override
-            public CommandResult run(Command c) {
-                return Set.of("ip", "arping").contains(c.argv().get(0)) ? net.run(c) : rest.run(c);
-            }
-
-            @Override
-            public String describe() {
-                return rest.describe() + ", network of " + n;
-            }
-        };
-    }
-
     @Test
     void aWriterThroughTheVipFollowsASwitchoverAndAFailover() throws Exception {
         assumeTrue(NamespaceNet.available(), "needs root, ip and arping (bin/prereqs installs iputils-arping)");
         List<FailoverDaemon> daemons = new ArrayList<>();
-        AtomicBoolean sampling = new AtomicBoolean(true);
         try (NetReplicaSet set = NetReplicaSet.start(3, b -> b.setting("wal_retrieve_retry_interval", "200ms"))) {
             String vip = set.lab().spareAddress(100);
             int vipPort = set.server(1).port();
@@ -78,7 +48,7 @@ class VipClientTrafficTest {
                 set.lab().forward(set.node(i), vip, vipPort, s.port());
                 NodeConfig c = config(i, s, priority[i - 1], x -> x.vip(vip + "/24").vipInterface("eth0"));
                 configs.add(c);
-                b.seed(s.conninfo()).node(c, hostRunner(set.node(i), s.runner()));
+                b.seed(s.conninfo()).node(c, set.node(i).hostRunner(s.runner()));
             }
             try (ReplicationCluster cluster = b.build()) {
                 cluster.registerPrimary(configs.get(0)).execute();
@@ -87,23 +57,8 @@ class VipClientTrafficTest {
                 for (NodeConfig c : configs) {
                     daemons.add(cluster.daemon(c, fast()).start());
                 }
-                AtomicInteger samples = new AtomicInteger();
-                AtomicInteger onTwo = new AtomicInteger();
-                Thread sampler = new Thread(() -> {
-                    while (sampling.get()) {
-                        int holders = 0;
-                        for (int i = 1; i <= 3; i++) {
-                            holders += holds(set.node(i), vip) ? 1 : 0;
-                        }
-                        samples.incrementAndGet();
-                        if (holders > 1) {
-                            onTwo.incrementAndGet();
-                        }
-                    }
-                }, "vip-sampler");
-                sampler.setDaemon(true);
-                sampler.start();
-                await("the VIP on n1", Duration.ofSeconds(30), () -> holds(set.node(1), vip));
+                AddressWatch watch = AddressWatch.start(List.of(set.node(1), set.node(2), set.node(3)), vip);
+                await("the VIP on n1", Duration.ofSeconds(30), () -> set.node(1).hasAddress(vip));
 
                 try (PgWriter w = PgWriter.startVia(vip, vipPort, set.server(1), Duration.ofMillis(10))) {
                     w.awaitCommits(30, Duration.ofSeconds(20));
@@ -116,7 +71,7 @@ class VipClientTrafficTest {
                             .anyMatch(n -> n.startsWith("add the virtual IP " + vip + "/24 on eth0 to the host of node \"pg2\""));
                     cluster.switchover(configs.get(1)).siblingsFollow(true).execute();
                     assertThat(isPrimary(set.server(2))).isTrue();
-                    await("the VIP on n2", Duration.ofSeconds(30), () -> holds(set.node(2), vip));
+                    await("the VIP on n2", Duration.ofSeconds(30), () -> set.node(2).hasAddress(vip));
                     long afterSwitchover = System.nanoTime();
                     await("commits on pg2 through the VIP", Duration.ofSeconds(30),
                             () -> w.acknowledgedBy(set.server(2), afterSwitchover) > 10);
@@ -128,20 +83,18 @@ class VipClientTrafficTest {
                     await("a standby promoted", Duration.ofSeconds(30),
                             () -> isPrimary(set.server(1)) || isPrimary(set.server(3)));
                     int next = isPrimary(set.server(1)) ? 1 : 3;
-                    await("the VIP on the new primary's host", Duration.ofSeconds(30), () -> holds(set.node(next), vip));
+                    await("the VIP on the new primary's host", Duration.ofSeconds(30), () -> set.node(next).hasAddress(vip));
                     await("commits on the new primary through the VIP", Duration.ofSeconds(30),
                             () -> w.acknowledgedBy(set.server(next), killed) > 10);
-                    assertThat(holds(set.node(2), vip)).as("released by pg2's daemon").isFalse();
+                    assertThat(set.node(2).hasAddress(vip)).as("released by pg2's daemon").isFalse();
                     w.stop();
                     assertThat(w.readOnlyRejections()).as("writes that reached a node in recovery").isZero();
                 }
-                sampling.set(false);
-                sampler.join(5_000);
-                assertThat(samples.get()).isGreaterThan(20);
-                assertThat(onTwo.get()).as("samples with the VIP on two hosts").isZero();
+                watch.close();
+                assertThat(watch.samples()).isGreaterThan(20);
+                assertThat(watch.samplesOnTwo()).as("samples with the VIP on two hosts").isZero();
             }
         } finally {
-            sampling.set(false);
             daemons.forEach(FailoverDaemon::close);
         }
     }
