@@ -56,9 +56,9 @@ class HaProxyRoutingTest {
                 try (writer) {
                     writer.awaitCommits(20, Duration.ofSeconds(20));
 
-                    // the old primary stays down until HAProxy (inter 500ms fall 2) has marked it down, so no
-                    // write reaches it as a standby
-                    cluster.switchover(configs.get(1)).siblingsFollow(true).oldPrimaryRestartDelay(Duration.ofMillis(1500))
+                    // the old primary stays down until HAProxy (inter 500ms fall 2: down within about 1 s) has
+                    // marked it down, so no write reaches it as a standby; 3 s leaves room for a loaded host
+                    cluster.switchover(configs.get(1)).siblingsFollow(true).oldPrimaryRestartDelay(Duration.ofSeconds(3))
                             .execute();
                     PgServer pg2 = set.server("pg2");
                     assertThat(isPrimary(pg2)).isTrue();
