@@ -52,6 +52,10 @@ class HaProxyRoutingTest {
             try (HaProxy haproxy = lb.start()) {
                 assertThat(haproxy.config()).contains("option httpchk GET /primary", "http-check expect status 200",
                         "inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions", "check port");
+                // HAProxy starts with every server up; the writer starts once its checks marked the
+                // standbys down, or its first writes could be sent to one
+                await("HAProxy to mark the standbys down", Duration.ofSeconds(20),
+                        () -> haproxy.log().contains("/pg2 is DOWN") && haproxy.log().contains("/pg3 is DOWN"));
                 PgWriter writer = awaitWriter(haproxy, set.server("pg1"));
                 try (writer) {
                     writer.awaitCommits(20, Duration.ofSeconds(20));
