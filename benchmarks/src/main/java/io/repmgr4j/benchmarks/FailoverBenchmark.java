@@ -162,7 +162,7 @@ public final class FailoverBenchmark {
             for (PgServer server : set.servers()) {
                 daemons.add(cluster.daemon(config(server), s.options()).start());
             }
-            sleep(Math.max(1000, 2L * s.monitorSecs() * 1000));
+            Probes.sleep(Math.max(1000, 2L * s.monitorSecs() * 1000));
         }
 
         void stopDaemons() {
@@ -187,7 +187,7 @@ public final class FailoverBenchmark {
             long siblingsAt = -1;
             while (System.nanoTime() < deadline && (rto < 0 || siblingsAt < 0)) {
                 if (winner == null) {
-                    winner = standbys.stream().filter(Bench::writable).findFirst().orElse(null);
+                    winner = standbys.stream().filter(Probes::writable).findFirst().orElse(null);
                 }
                 if (rto < 0) {
                     OptionalLong first = writer.firstCommitAfter(dead);
@@ -201,7 +201,7 @@ public final class FailoverBenchmark {
                         siblingsAt = System.nanoTime() - t0;
                     }
                 }
-                sleep(2);
+                Probes.sleep(2);
             }
             if (winner == null || rto < 0 || siblingsAt < 0) {
                 throw new IllegalStateException("no complete failover within 3 minutes (events: " + events + ")");
@@ -221,25 +221,15 @@ public final class FailoverBenchmark {
             long promotionsBefore = promotions();
             PgServer before = primary;
             int acknowledged = writer.acknowledged();
-            sleep(d.toMillis());
+            Probes.sleep(d.toMillis());
             long falsePromotions = promotions() - promotionsBefore;
             System.out.printf("healthy run: %d s, %d commits, primary still %s: %s%n", d.toSeconds(),
-                    writer.acknowledged() - acknowledged, before.name(), writable(before));
-            return (int) falsePromotions + (writable(before) ? 0 : 1);
+                    writer.acknowledged() - acknowledged, before.name(), Probes.writable(before));
+            return (int) falsePromotions + (Probes.writable(before) ? 0 : 1);
         }
 
         private long promotions() {
             return events.stream().filter(e -> e.event().equals(DaemonEvents.REPMGRD_FAILOVER_PROMOTE)).count();
-        }
-
-        private static boolean writable(PgServer s) {
-            try (Connection c = s.connect(); PreparedStatement ps = c.prepareStatement("SELECT NOT pg_is_in_recovery()");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            } catch (SQLException | RuntimeException e) {
-                return false;
-            }
         }
 
         private static boolean streams(PgServer upstream, String applicationName) {
@@ -251,15 +241,6 @@ public final class FailoverBenchmark {
                 }
             } catch (SQLException | RuntimeException e) {
                 return false;
-            }
-        }
-
-        private static void sleep(long ms) {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
             }
         }
 

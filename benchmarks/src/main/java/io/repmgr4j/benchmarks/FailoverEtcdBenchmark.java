@@ -14,10 +14,6 @@ import io.repmgr4j.testkit.PgReplicaSet;
 import io.repmgr4j.testkit.PgServer;
 import io.repmgr4j.testkit.PgWriter;
 import java.net.URI;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -146,7 +142,7 @@ public final class FailoverEtcdBenchmark {
             for (PgServer server : set.servers()) {
                 daemons.put(server, cluster.daemon(config(server), options).start());
             }
-            sleep(2000);
+            Probes.sleep(2000);
         }
 
         NodeConfig config(PgServer s) {
@@ -161,7 +157,7 @@ public final class FailoverEtcdBenchmark {
             for (PgServer s : standbys) {
                 primary.waitForStreaming(s, Duration.ofSeconds(60));
             }
-            sleep(2000); // the new daemons have seen their upstream and the primary holds the key
+            Probes.sleep(2000); // the new daemons have seen their upstream and the primary holds the key
             writer.awaitCommits(20, Duration.ofSeconds(30));
             long promotionsBefore = promotions();
             long t0 = System.nanoTime();
@@ -172,8 +168,8 @@ public final class FailoverEtcdBenchmark {
             long deadline = t0 + Duration.ofMinutes(3).toNanos();
             PgServer winner = null;
             while (winner == null && System.nanoTime() < deadline) {
-                winner = standbys.stream().filter(Bench::writable).findFirst().orElse(null);
-                sleep(2);
+                winner = standbys.stream().filter(Probes::writable).findFirst().orElse(null);
+                Probes.sleep(2);
             }
             if (winner == null) {
                 throw new IllegalStateException("no standby promoted within 3 minutes (events: " + events + ")");
@@ -183,12 +179,12 @@ public final class FailoverEtcdBenchmark {
             while (first < 0 && System.nanoTime() < deadline) {
                 first = writer.commits().stream().filter(c -> c.server().equals(label) && c.ackNanos() > t0)
                         .mapToLong(PgWriter.Commit::ackNanos).min().orElse(-1);
-                sleep(2);
+                Probes.sleep(2);
             }
             if (first < 0) {
                 throw new IllegalStateException("no commit on the new primary " + winner.name() + " within 3 minutes");
             }
-            sleep(3000); // a second promotion, if any, would show
+            Probes.sleep(3000); // a second promotion, if any, would show
             int promotions = (int) (promotions() - promotionsBefore);
             int ackedAfter = writer.acknowledgedBy(primary, first);
             PgServer old = primary;
@@ -205,25 +201,6 @@ public final class FailoverEtcdBenchmark {
 
         private long promotions() {
             return events.stream().filter(e -> e.event().equals(DaemonEvents.REPMGRD_FAILOVER_PROMOTE)).count();
-        }
-
-        private static boolean writable(PgServer s) {
-            try (Connection c = s.connect(); PreparedStatement ps = c.prepareStatement("SELECT NOT pg_is_in_recovery()");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            } catch (SQLException | RuntimeException e) {
-                return false;
-            }
-        }
-
-        private static void sleep(long ms) {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
         }
 
         @Override

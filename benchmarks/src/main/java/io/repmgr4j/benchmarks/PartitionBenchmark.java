@@ -198,7 +198,7 @@ public final class PartitionBenchmark {
                     .mapToLong(PgWriter.Commit::ackNanos).min().orElseThrow();
             await(old.name() + " to stop taking writes", Duration.ofSeconds(60), () -> !PgRoleWatch.isWritable(old));
             awaitReadOnly(old);
-            sleep(1000);
+            Probes.sleep(1000);
             set.lab().healAll();
             long promotedAt = watch.becameWritable(promoted);
             long acked = writer.acknowledgedBy(old, promotedAt);
@@ -302,7 +302,7 @@ public final class PartitionBenchmark {
             PgServer p = set.server(primary);
             int before = count(p, DaemonEvents.PRIMARY_FENCED) + count(p, DaemonEvents.REPMGRD_FAILOVER_PROMOTE);
             int commits = writer.acknowledged();
-            sleep(d.toMillis());
+            Probes.sleep(d.toMillis());
             int after = count(p, DaemonEvents.PRIMARY_FENCED) + count(p, DaemonEvents.REPMGRD_FAILOVER_PROMOTE);
             boolean still = PgRoleWatch.isWritable(p);
             System.out.printf("healthy run: %d s, %d commits, primary still %s: %s%n", d.toSeconds(),
@@ -331,16 +331,8 @@ public final class PartitionBenchmark {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("timed out after " + timeout.toSeconds() + " s waiting for " + what);
             }
-            sleep(20);
+            Probes.sleep(20);
         }
     }
 
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -160,7 +160,7 @@ public final class RoutingJdbcBenchmark {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("writer " + name + ": no " + more + " commits within " + timeout);
                 }
-                sleep(5);
+                Probes.sleep(5);
             }
         }
 
@@ -212,7 +212,7 @@ public final class RoutingJdbcBenchmark {
                 for (PgServer s : set.servers()) {
                     daemons.add(cluster.daemon(config(s, ids), fast).start());
                 }
-                sleep(2000);
+                Probes.sleep(2000);
 
                 String url = "jdbc:postgresql://" + set.servers().stream().map(s -> s.host() + ":" + s.port())
                         .collect(Collectors.joining(",")) + "/" + set.primary().conninfo().dbname().orElseThrow()
@@ -268,12 +268,12 @@ public final class RoutingJdbcBenchmark {
                                     routed = (System.nanoTime() - t) / 1_000_000;
                                     break;
                                 }
-                                sleep(1);
+                                Probes.sleep(1);
                             }
                             routedAfter.add(routed);
                             while ((mh.firstCommitAfter(t).isEmpty() || dw.firstCommitAfter(t).isEmpty())
                                     && System.nanoTime() < deadline) {
-                                sleep(5);
+                                Probes.sleep(5);
                             }
                             long m = mh.firstCommitAfter(t).orElseThrow(() -> new IllegalStateException(
                                     "the multi-host writer did not commit within 90 s")) - t;
@@ -371,7 +371,7 @@ public final class RoutingJdbcBenchmark {
                         }
                     }
                 }
-                sleep(1);
+                Probes.sleep(1);
             }
             throw new IllegalStateException("no standby was promoted within 60 s");
         } finally {
@@ -396,7 +396,7 @@ public final class RoutingJdbcBenchmark {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("timed out waiting for " + what);
             }
-            sleep(20);
+            Probes.sleep(20);
         }
     }
 
@@ -417,12 +417,4 @@ public final class RoutingJdbcBenchmark {
         }
     }
 
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 }

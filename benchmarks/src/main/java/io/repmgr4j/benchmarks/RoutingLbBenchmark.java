@@ -17,9 +17,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -217,27 +215,9 @@ public final class RoutingLbBenchmark {
             long t0 = System.nanoTime();
             primary.kill9();
             long deadline = t0 + Duration.ofMinutes(2).toNanos();
-            int winner = -1;
-            long writableAt = 0;
-            while (winner < 0) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("no standby was promoted within 2 minutes");
-                }
-                for (int i = 0; i < watch.size() && winner < 0; i++) {
-                    try (Statement st = watch.get(i).createStatement();
-                         ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                        rs.next();
-                        if (!rs.getBoolean(1)) {
-                            writableAt = System.nanoTime();
-                            winner = i;
-                            if (Boolean.getBoolean("routing.trace")) {
-                                System.out.println(java.time.LocalTime.now() + " new primary writable");
-                            }
-                        }
-                    }
-                }
-                Thread.sleep(2);
-            }
+            Probes.Promoted p = Probes.firstWritable(watch, deadline);
+            long writableAt = p.writableAt();
+            int winner = p.index();
             PgServer winnerServer = standbys.get(winner);
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
             HttpRequest check = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(winnerServer) + "/primary"))

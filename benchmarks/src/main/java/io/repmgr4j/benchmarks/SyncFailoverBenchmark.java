@@ -173,7 +173,7 @@ public final class SyncFailoverBenchmark {
                     if (!e.getMessage().startsWith("another topology operation is in progress") || System.nanoTime() > deadline) {
                         throw e;
                     }
-                    sleep(200);
+                    Probes.sleep(200);
                 }
             }
         }
@@ -184,7 +184,7 @@ public final class SyncFailoverBenchmark {
             for (PgServer s : set.servers()) {
                 daemons.add(cluster.daemon(config(s), fast).start());
             }
-            sleep(1500);
+            Probes.sleep(1500);
         }
 
         /** Median microseconds of one INSERT commit on the primary, one connection, {@code n} times. */
@@ -214,7 +214,7 @@ public final class SyncFailoverBenchmark {
                 if (settled(primary, kind, members)) {
                     return;
                 }
-                sleep(50);
+                Probes.sleep(50);
             }
             throw new IllegalStateException(primary.name() + " did not settle on " + kind + " with " + members + " member(s)");
         }
@@ -255,13 +255,13 @@ public final class SyncFailoverBenchmark {
             long rto = -1;
             while (System.nanoTime() < deadline && (winner == null || rto < 0)) {
                 if (winner == null) {
-                    winner = standbys.stream().filter(Bench::writable).findFirst().orElse(null);
+                    winner = standbys.stream().filter(Probes::writable).findFirst().orElse(null);
                 }
                 OptionalLong first = writer.firstCommitAfter(dead);
                 if (first.isPresent() && rto < 0) {
                     rto = first.getAsLong() - t0;
                 }
-                sleep(2);
+                Probes.sleep(2);
             }
             if (winner == null || rto < 0) {
                 throw new IllegalStateException("no failover within 2 minutes");
@@ -275,25 +275,6 @@ public final class SyncFailoverBenchmark {
             primary = winner;
             primaryId = ids.get(winner);
             return new long[] {rto / 1_000_000, lost};
-        }
-
-        private static boolean writable(PgServer s) {
-            try (Connection c = s.connect(); PreparedStatement ps = c.prepareStatement("SELECT NOT pg_is_in_recovery()");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                return rs.getBoolean(1);
-            } catch (SQLException | RuntimeException e) {
-                return false;
-            }
-        }
-
-        private static void sleep(long ms) {
-            try {
-                Thread.sleep(ms);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
         }
 
         @Override

@@ -16,8 +16,6 @@ import io.repmgr4j.testkit.NetReplicaSet;
 import io.repmgr4j.testkit.PgServer;
 import io.repmgr4j.testkit.PgWriter;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -153,23 +151,9 @@ final class VipRounds {
             long t0 = System.nanoTime();
             old.kill9();
             long deadline = t0 + Duration.ofMinutes(2).toNanos();
-            int winner = -1;
-            long writableAt = 0;
-            while (winner < 0) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("no standby was promoted within 2 minutes");
-                }
-                for (int k = 0; k < watch.size() && winner < 0; k++) {
-                    try (Statement st = watch.get(k).createStatement(); ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                        rs.next();
-                        if (!rs.getBoolean(1)) {
-                            writableAt = System.nanoTime();
-                            winner = standbys.get(k);
-                        }
-                    }
-                }
-                Thread.sleep(2);
-            }
+            Probes.Promoted p = Probes.firstWritable(watch, deadline);
+            long writableAt = p.writableAt();
+            int winner = standbys.get(p.index());
             long vipAt = 0;
             OptionalLong first = OptionalLong.empty();
             while (first.isEmpty() || vipAt == 0) {
